@@ -1,0 +1,408 @@
+"""The atlas: every layer of a community's or a city's commons, behind one interface.
+
+An :class:`Atlas` validates what comes in (catalogue, geometry, references), hands clean
+frames to its store in transactions, and reads layers back as GeoDataFrames. It never knows
+which store it runs on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from commonsmap.atlas.codec import utc_now
+from commonsmap.atlas.gpkg_store import GeoPackageStore
+from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
+from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
+from commonsmap.errors import InvalidInputError, NotFoundError, Problem, VersionConflictError
+from commonsmap.geometry import OnInvalid, parse_crs
+from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
+from commonsmap.vocabularies import SENSITIVITY_ORDER
+
+PathLike = str | Path
+
+
+@dataclass
+class WriteResult:
+    """What a write did: the ids written, and the validation report (repairs, notes)."""
+
+    layer: str
+    ids: list[str]
+    report: ValidationReport = field(default_factory=ValidationReport)
+
+    @property
+    def count(self) -> int:
+        """Number of features written."""
+        return len(self.ids)
+
+
+def sensitivity_levels(max_sensitivity: str) -> list[str]:
+    """Return the sensitivity levels up to and including ``max_sensitivity``."""
+    if max_sensitivity not in SENSITIVITY_ORDER:
+        raise InvalidInputError(f"unknown sensitivity {max_sensitivity!r}; use one of {SENSITIVITY_ORDER}")
+    return list(SENSITIVITY_ORDER[: SENSITIVITY_ORDER.index(max_sensitivity) + 1])
+
+
+class AtlasTransaction:
+    """Writes to an atlas that commit together (see :meth:`Atlas.transaction`)."""
+
+    def __init__(self, atlas: Atlas, store_transaction: StoreTransaction) -> None:
+        self._atlas = atlas
+        self._tx = store_transaction
+
+    def add(self, layer: str, data: Any, *, unknown: UnknownFields = "error", on_invalid: OnInvalid = "repair",
+            crs: object | None = None) -> WriteResult:
+        """Validate and insert features; see :meth:`Atlas.add`."""
+        spec = self._atlas.catalogue[layer]
+        frame = _as_frame(data, spec, self._atlas.crs)
+        clean, report = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian,
+                                       unknown=unknown, on_invalid=on_invalid, crs=crs)
+        self._atlas._check_new_ids(spec, clean)
+        self._atlas._check_references(spec, clean)
+        self._tx.insert(layer, clean)
+        return WriteResult(layer, clean["id"].tolist(), report)
+
+    def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *,
+               expected_version: int | None = None, op: str | None = None) -> Row:
+        """Change some attributes (or the ``geometry``) of a feature; see :meth:`Atlas.update`."""
+        spec = self._atlas.catalogue[layer]
+        current = self._tx.get(layer, feature_id)
+        if current is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+        managed = {"id", "created", "updated", "version"} & set(changes)
+        if managed:
+            raise InvalidInputError(f"fields {sorted(managed)} are managed by the atlas and cannot be set")
+        merged = {**current, **changes}
+        geometry = merged.pop("geometry", None)
+        frame: pd.DataFrame = pd.DataFrame([merged])
+        if spec.is_spatial:
+            frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
+        clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
+        self._atlas._check_references(spec, clean)
+        row = clean.iloc[0].to_dict()
+        row.pop("geometry", None)
+        values = {name: row[name] for name in spec.field_names if name not in ("id", "created")}
+        values["version"] = int(current["version"] or 0) + 1
+        values["updated"] = self._tx.context.at
+        if spec.is_spatial:
+            values["geometry"] = clean.geometry.iloc[0]
+        self._tx.update(layer, feature_id, values, expected_version=expected_version, op=op)
+        updated = self._tx.get(layer, feature_id)
+        assert updated is not None
+        return updated
+
+    def delete(self, layer: str, feature_id: str, *, expected_version: int | None = None) -> None:
+        """Delete a feature (its history is kept); see :meth:`Atlas.delete`."""
+        current = self._tx.get(layer, feature_id)
+        if current is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+        if expected_version is not None and current["version"] != expected_version:
+            raise VersionConflictError(f"feature {feature_id!r} of layer {layer!r} is at version "
+                                       f"{current['version']}, not {expected_version}: reload it and retry")
+        self._tx.delete(layer, feature_id)
+
+
+class Atlas:
+    """An atlas of commons: layers, history and metadata in one store.
+
+    Use :meth:`create` for a new atlas and :func:`open_atlas` (or :meth:`open`) for an
+    existing one. Layers read back as GeoDataFrames: ``atlas["commons"]``.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: PathLike, *, crs: object = "EPSG:4326", custodian: str | None = None,
+               licence: str | None = None, title: str | None = None,
+               catalogue: Catalogue | None = None) -> Atlas:
+        """Create a new atlas in a GeoPackage file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to create (``.gpkg``); it must not exist.
+        crs : str, int or pyproj.CRS, default "EPSG:4326"
+            The CRS every geometry is stored in; it must have an EPSG code.
+        custodian : str, optional
+            Who looks after the data (a party's name or id); the default custodian of records.
+        licence : str, optional
+            The licence of the dataset, e.g. ``"CC-BY-4.0"`` or the community's own terms.
+        title : str, optional
+            A title for the atlas.
+        catalogue : Catalogue, optional
+            The layer catalogue; the one shipped with commonsmap by default.
+
+        Returns
+        -------
+        Atlas
+        """
+        meta = {k: v for k, v in {"custodian": custodian, "licence": licence, "title": title}.items() if v}
+        store = GeoPackageStore.create(path, catalogue or load_catalogue(), parse_crs(crs), meta)
+        return cls(store)
+
+    @classmethod
+    def open(cls, path: PathLike, *, catalogue: Catalogue | None = None) -> Atlas:
+        """Open an existing atlas file."""
+        return cls(GeoPackageStore(path, catalogue or load_catalogue()))
+
+    # -- description --------------------------------------------------------------------------
+    @property
+    def catalogue(self) -> Catalogue:
+        """The layer catalogue of the atlas."""
+        return self.store.catalogue
+
+    @property
+    def crs(self) -> Any:
+        """The CRS geometries are stored in (a :class:`pyproj.CRS`)."""
+        return self.store.crs
+
+    @property
+    def location(self) -> str:
+        """Where the atlas is stored (a file path or a database URL)."""
+        return self.store.location
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Atlas metadata: custodian, licence, title, crs."""
+        return self.store.metadata()
+
+    @property
+    def custodian(self) -> str | None:
+        """The atlas's default custodian."""
+        return self.metadata.get("custodian")
+
+    def layers(self) -> list[str]:
+        """Names of the layers, in catalogue order."""
+        return list(self.catalogue)
+
+    def spec(self, layer: str) -> LayerSpec:
+        """The catalogue entry of a layer."""
+        return self.catalogue[layer]
+
+    def counts(self) -> dict[str, int]:
+        """Number of features in each layer."""
+        return {name: self.store.count(name) for name in self.catalogue}
+
+    def __repr__(self) -> str:
+        return f"Atlas({self.location!r}, {self.crs.to_string()})"
+
+    # -- reading ------------------------------------------------------------------------------
+    def layer(self, name: str, *, bbox: tuple[float, float, float, float] | None = None,
+              where: str | None = None, max_sensitivity: str = "secret") -> gpd.GeoDataFrame | pd.DataFrame:
+        """Read a layer as a GeoDataFrame (a DataFrame for layers without geometry).
+
+        Parameters
+        ----------
+        name : str
+            The layer, e.g. ``"commons"``.
+        bbox : tuple of float, optional
+            ``(minx, miny, maxx, maxy)`` in the atlas CRS; uses the spatial index.
+        where : str, optional
+            An SQL filter on attributes, e.g. ``"kind = 'forest'"``.
+        max_sensitivity : str, default "secret"
+            Leave out features more sensitive than this level.
+        """
+        levels = sensitivity_levels(max_sensitivity)
+        clauses = [f"({where})"] if where else []
+        if len(levels) < len(SENSITIVITY_ORDER):
+            clauses.append("sensitivity IN (" + ", ".join(f"'{lvl}'" for lvl in levels) + ")")
+        return self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox)
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+        return self.layer(name)
+
+    def get(self, layer: str, feature_id: str) -> Row:
+        """Return one feature as a dict (geometry under ``"geometry"``).
+
+        Raises
+        ------
+        NotFoundError
+            If the layer has no such feature.
+        """
+        row = self.store.get(layer, feature_id)
+        if row is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+        return row
+
+    # -- writing ------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, *, who: str | None = None, note: str | None = None) -> Iterator[AtlasTransaction]:
+        """Group writes so that they commit together, or not at all.
+
+        Examples
+        --------
+        >>> with atlas.transaction(who="maria") as tx:  # doctest: +SKIP
+        ...     party = tx.add("parties", {"name": "Comunidad X", "kind": "community"}).ids[0]
+        ...     tx.add("rights", {"kind": "right", "holder": party, "access": True})
+        """
+        context = WriteContext(who=who, at=utc_now(), changeset=str(uuid.uuid4()), note=note)
+        with self.store.transaction(context) as store_transaction:
+            yield AtlasTransaction(self, store_transaction)
+
+    def add(self, layer: str, data: Any, *, who: str | None = None, note: str | None = None,
+            unknown: UnknownFields = "error", on_invalid: OnInvalid = "repair",
+            crs: object | None = None) -> WriteResult:
+        """Validate and add features to a layer, in one transaction.
+
+        Parameters
+        ----------
+        layer : str
+            The target layer.
+        data : GeoDataFrame, DataFrame, dict or list of dicts
+            The features; columns named after the layer's fields (geometry in ``geometry``).
+        who : str, optional
+            Who is writing; recorded in the history.
+        note : str, optional
+            Why; recorded in the history.
+        unknown : {"error", "keep", "drop"}, default "error"
+            Columns the layer does not declare: refuse, keep in ``extra``, or drop.
+        on_invalid : {"repair", "reject"}, default "repair"
+            Invalid geometries are repaired with ``make_valid`` (reported) or refused.
+        crs : optional
+            CRS of the data if it declares none.
+
+        Returns
+        -------
+        WriteResult
+
+        Raises
+        ------
+        InvalidInputError
+            Listing every problem; nothing is written.
+        """
+        with self.transaction(who=who, note=note) as tx:
+            return tx.add(layer, data, unknown=unknown, on_invalid=on_invalid, crs=crs)
+
+    def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *, who: str | None = None,
+               note: str | None = None, expected_version: int | None = None) -> Row:
+        """Change attributes (or ``geometry``) of one feature; returns it as now stored.
+
+        Raises
+        ------
+        NotFoundError
+            If there is no such feature.
+        VersionConflictError
+            If ``expected_version`` is given and the feature has changed since.
+        """
+        with self.transaction(who=who, note=note) as tx:
+            return tx.update(layer, feature_id, changes, expected_version=expected_version)
+
+    def delete(self, layer: str, feature_id: str, *, who: str | None = None, note: str | None = None,
+               expected_version: int | None = None) -> None:
+        """Delete one feature; its history (and so its last state) is kept."""
+        with self.transaction(who=who, note=note) as tx:
+            tx.delete(layer, feature_id, expected_version=expected_version)
+
+    # -- history ------------------------------------------------------------------------------
+    def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:
+        """Every write, oldest first: entry, layer, feature_id, op, at, who, changeset, note, before, after.
+
+        ``before`` and ``after`` are dicts of the feature's fields (geometry included). An
+        insert records no ``after``: the inserted state is the ``before`` of the next change,
+        or the current feature.
+        """
+        return self.store.history(layer, feature_id)
+
+    def state_at(self, layer: str, feature_id: str, at: Any) -> Row | None:
+        """Return the feature as it was at time ``at`` (None if it did not exist then)."""
+        when = pd.Timestamp(at)
+        when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+        entries = self.history(layer, feature_id)
+        if entries.empty:
+            raise NotFoundError(f"feature {feature_id!r} of layer {layer!r} has no history")
+        later = entries[entries["at"] > when]
+        if later.empty:
+            return self.store.get(layer, feature_id)
+        first = later.iloc[0]
+        if first["op"] == "insert":
+            return None
+        return first["before"]  # type: ignore[no-any-return]
+
+    def restore(self, layer: str, feature_id: str, at: Any, *, who: str | None = None,
+                note: str | None = None) -> Row:
+        """Bring a feature back to its state at time ``at`` (recorded as a new write).
+
+        Raises
+        ------
+        NotFoundError
+            If the feature did not exist at that time.
+        """
+        past = self.state_at(layer, feature_id, at)
+        if past is None:
+            raise NotFoundError(f"feature {feature_id!r} of layer {layer!r} did not exist at {at}")
+        spec = self.catalogue[layer]
+        values = {k: v for k, v in past.items() if k not in ("id", "created", "updated", "version")}
+        with self.transaction(who=who, note=note or f"restored to its state at {at}") as tx:
+            if self.store.get(layer, feature_id) is None:
+                frame: pd.DataFrame = pd.DataFrame([{k: v for k, v in past.items() if k != "geometry"}])
+                if spec.is_spatial:
+                    frame = gpd.GeoDataFrame(frame, geometry=[past.get("geometry")], crs=self.crs)
+                tx.add(layer, frame)
+            else:
+                tx.update(layer, feature_id, values, op="restore")
+        return self.get(layer, feature_id)
+
+    # -- checks -------------------------------------------------------------------------------
+    def _check_new_ids(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
+        taken = self.store.existing_ids(spec.name, frame["id"].tolist())
+        if taken:
+            rows = frame.index[frame["id"].isin(taken)]
+            raise InvalidInputError([Problem(f"id {frame['id'][r]!r} is already in layer {spec.name!r}",
+                                             row=int(r), field="id") for r in rows])
+
+    def _check_references(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
+        problems: list[Problem] = []
+        for field_spec in spec.fields:
+            if field_spec.type != "ref" or field_spec.ref is None:
+                continue
+            values = frame[field_spec.name].dropna()
+            wanted = sorted(set(values))
+            if not wanted:
+                continue
+            found = self.store.existing_ids(field_spec.ref, wanted)
+            if field_spec.ref == spec.name:
+                found |= set(frame["id"])
+            for row, value in values.items():
+                if value not in found:
+                    problems.append(Problem(f"{value!r} is not the id of a feature in layer {field_spec.ref!r}",
+                                            row=int(row), field=field_spec.name))  # type: ignore[arg-type]
+        if problems:
+            raise InvalidInputError(problems)
+
+
+def _as_frame(data: Any, spec: LayerSpec, crs: Any) -> pd.DataFrame:
+    """Turn records into a frame; geometries given as Python objects are in the atlas CRS."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    records = [data] if isinstance(data, Mapping) else list(data)
+    if not records:
+        return pd.DataFrame()
+    if spec.is_spatial and any("geometry" in r for r in records):
+        geometries = [r.get("geometry") for r in records]
+        attributes = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in records])
+        return gpd.GeoDataFrame(attributes, geometry=geometries, crs=crs)
+    return pd.DataFrame(records)
+
+
+def open_atlas(path: PathLike) -> Atlas:
+    """Open an existing atlas.
+
+    Parameters
+    ----------
+    path : str or Path
+        A GeoPackage atlas file.
+
+    Returns
+    -------
+    Atlas
+    """
+    return Atlas.open(path)

@@ -1,0 +1,345 @@
+"""The GeoPackage store: an atlas in one OGC GeoPackage file.
+
+Reads go through pyogrio (GDAL), which uses the file's R-tree for bounding-box queries.
+Writes go through :mod:`sqlite3` in one transaction per :meth:`GeoPackageStore.transaction`:
+a failed or killed write leaves the file as it was (SQLite's rollback journal). History rows
+are written by triggers inside the file, so edits made with other programs are kept too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from commonsmap.atlas import codec, gpkg_blob
+from commonsmap.atlas.gpkg_schema import (
+    CONTEXT_TABLE,
+    GEOMETRY_COLUMN,
+    HISTORY_TABLE,
+    META_TABLE,
+    create_atlas_file,
+    quote,
+)
+from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
+from commonsmap.catalogue import Catalogue, LayerSpec
+from commonsmap.errors import AtlasError, NotFoundError, VersionConflictError
+
+BULK_ROWS = 2000
+"""Above this many rows an insert maintains the spatial index in bulk rather than by trigger."""
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000,
+                                 check_same_thread=False)
+    gpkg_blob.register_functions(connection)
+    return connection
+
+
+class GeoPackageStore(Store):
+    """An atlas stored in one GeoPackage file.
+
+    Parameters
+    ----------
+    path : str or Path
+        An existing atlas file (see :meth:`create` for a new one).
+    catalogue : Catalogue
+        The layer catalogue the atlas was created with.
+    """
+
+    def __init__(self, path: str | Path, catalogue: Catalogue) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.catalogue = catalogue
+        if not self.path.is_file():
+            raise AtlasError(f"no atlas at {self.path}")
+        try:
+            with open(self.path, "rb") as handle:
+                magic = handle.read(16)
+            if magic != b"SQLite format 3\x00":
+                raise AtlasError(f"{self.path} is not a GeoPackage (not an SQLite file)")
+            meta = self.metadata()
+        except sqlite3.DatabaseError as exc:
+            raise AtlasError(f"{self.path} is not a commonsmap atlas: {exc}") from exc
+        if "crs" not in meta:
+            raise AtlasError(f"{self.path} is a GeoPackage but not a commonsmap atlas (no {META_TABLE})")
+        self.crs = CRS.from_user_input(meta["crs"])
+        self.srs_id = int(self.crs.to_epsg() or 0)
+
+    @classmethod
+    def create(cls, path: str | Path, catalogue: Catalogue, crs: CRS, meta: dict[str, str]) -> GeoPackageStore:
+        """Create a new atlas file; refuse to overwrite an existing file."""
+        target = Path(path)
+        if target.exists():
+            raise AtlasError(f"{target} exists already; choose another path or open it")
+        if crs.to_epsg() is None:
+            raise AtlasError("the atlas CRS must have an EPSG code (e.g. EPSG:4326)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.stem}.creating.gpkg")
+        partial.unlink(missing_ok=True)
+        try:
+            create_atlas_file(partial, catalogue, crs, {**meta, "crs": f"EPSG:{crs.to_epsg()}"})
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return cls(target, catalogue)
+
+    # -- reading ---------------------------------------------------------------------------
+    def read(self, layer: str, *, where: str | None = None, bbox: tuple[float, float, float, float] | None = None,
+             columns: list[str] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
+        spec = self.catalogue[layer]
+        frame = pyogrio.read_dataframe(self.path, layer=layer, where=where, bbox=bbox, columns=columns,
+                                       use_arrow=True, read_geometry=spec.is_spatial)
+        return _normalise(frame, spec)
+
+    def get(self, layer: str, feature_id: str) -> Row | None:
+        with self._reader() as connection:
+            return _fetch(connection, self.catalogue[layer], feature_id)
+
+    def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
+        self.catalogue[layer]
+        found: set[str] = set()
+        with self._reader() as connection:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                found.update(r[0] for r in connection.execute(
+                    f"SELECT id FROM {quote(layer)} WHERE id IN ({marks})", chunk))
+        return found
+
+    def count(self, layer: str, where: str | None = None) -> int:
+        self.catalogue[layer]
+        with self._reader() as connection:
+            sql = f"SELECT count(*) FROM {quote(layer)}" + (f" WHERE {where}" if where else "")
+            return int(connection.execute(sql).fetchone()[0])
+
+    def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:
+        clauses, params = [], []
+        if layer is not None:
+            clauses.append("layer = ?")
+            params.append(layer)
+        if feature_id is not None:
+            clauses.append("feature_id = ?")
+            params.append(feature_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reader() as connection:
+            frame = pd.read_sql_query(
+                f"SELECT fid AS entry, layer, feature_id, op, at, who, changeset, note, before, before_geom, "
+                f"after, after_geom FROM {HISTORY_TABLE}{where} ORDER BY fid", connection, params=params)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
+        frame["before"] = [_state(self.catalogue, r.layer, r.before, r.before_geom) for r in frame.itertuples()]
+        frame["after"] = [_state(self.catalogue, r.layer, r.after, r.after_geom) for r in frame.itertuples()]
+        return frame.drop(columns=["before_geom", "after_geom"])
+
+    def metadata(self) -> dict[str, str]:
+        with self._reader() as connection:
+            try:
+                return dict(connection.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+            except sqlite3.OperationalError:
+                return {}
+
+    def set_metadata(self, values: dict[str, str]) -> None:
+        with self._writer() as connection:
+            connection.executemany(f"INSERT OR REPLACE INTO {META_TABLE} (key, value) VALUES (?, ?)",
+                                   values.items())
+
+    # -- writing ---------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, context: WriteContext) -> Iterator[StoreTransaction]:
+        with self._writer() as connection:
+            connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = ?, who = ?, changeset = ?, note = ?, op = NULL",
+                               (codec.format_datetime(context.at), context.who, context.changeset, context.note))
+            yield _Transaction(self, connection, context)
+            connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = NULL, who = NULL, changeset = NULL, "
+                               "note = NULL, op = NULL")
+
+    @contextmanager
+    def _writer(self) -> Iterator[sqlite3.Connection]:
+        connection = _connect(self.path)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        connection = _connect(self.path)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+class _Transaction(StoreTransaction):
+    def __init__(self, store: GeoPackageStore, connection: sqlite3.Connection, context: WriteContext) -> None:
+        self.store = store
+        self.connection = connection
+        self.context = context
+
+    def insert(self, layer: str, frame: gpd.GeoDataFrame | pd.DataFrame) -> int:
+        spec = self.store.catalogue[layer]
+        if len(frame) == 0:
+            return 0
+        names = spec.field_names
+        columns = [codec.to_sql(frame[name], spec.field(name)) for name in names]
+        geometries = None
+        if spec.is_spatial:
+            geometries = np.asarray(frame.geometry.values, dtype=object)
+            columns.append(gpkg_blob.encode(geometries, self.store.srs_id))
+            names = [*names, GEOMETRY_COLUMN]
+        sql = (f"INSERT INTO {quote(layer)} ({', '.join(map(quote, names))}) "
+               f"VALUES ({', '.join('?' * len(names))})")
+        bulk = spec.is_spatial and len(frame) >= BULK_ROWS
+        connection = self.connection
+        if not bulk:
+            connection.executemany(sql, zip(*columns, strict=True))
+        else:
+            with _triggers_suspended(connection, layer, ("rtree_%_insert", "trigger_insert_feature_count_%")):
+                last = connection.execute(f"SELECT coalesce(max(fid), 0) FROM {quote(layer)}").fetchone()[0]
+                connection.executemany(sql, zip(*columns, strict=True))
+                fids = [r[0] for r in connection.execute(
+                    f"SELECT fid FROM {quote(layer)} WHERE fid > ? ORDER BY fid", (last,))]
+                _bulk_index(connection, layer, fids, geometries)
+                connection.execute("UPDATE gpkg_ogr_contents SET feature_count = "
+                                   f"(SELECT count(*) FROM {quote(layer)}) WHERE lower(table_name) = lower(?)",
+                                   (layer,))
+        if geometries is not None:
+            _extend_extent(connection, layer, geometries, self.context)
+        return len(frame)
+
+    def get(self, layer: str, feature_id: str) -> Row | None:
+        return _fetch(self.connection, self.store.catalogue[layer], feature_id)
+
+    def update(self, layer: str, feature_id: str, values: Row, *, expected_version: int | None = None,
+               op: str | None = None) -> None:
+        spec = self.store.catalogue[layer]
+        assignments, params = [], []
+        for name, value in values.items():
+            if name == "geometry":
+                assignments.append(quote(GEOMETRY_COLUMN))
+                params.append(None if value is None else gpkg_blob.encode([value], self.store.srs_id)[0])
+            else:
+                assignments.append(quote(name))
+                params.append(codec.value_to_sql(value, spec.field(name)))
+        if op is not None:
+            self.connection.execute(f"UPDATE {CONTEXT_TABLE} SET op = ?", (op,))
+        guard, guard_params = ("", []) if expected_version is None else (" AND version = ?", [expected_version])
+        cursor = self.connection.execute(
+            f"UPDATE {quote(layer)} SET {', '.join(a + ' = ?' for a in assignments)} WHERE id = ?{guard}",
+            [*params, feature_id, *guard_params])
+        if op is not None:
+            self.connection.execute(f"UPDATE {CONTEXT_TABLE} SET op = NULL")
+        if cursor.rowcount == 0:
+            current = _fetch(self.connection, spec, feature_id)
+            if current is None:
+                raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+            raise VersionConflictError(f"feature {feature_id!r} of layer {layer!r} is at version "
+                                       f"{current['version']}, not {expected_version}: reload it and retry")
+        if "geometry" in values and values["geometry"] is not None:
+            _extend_extent(self.connection, layer, np.asarray([values["geometry"]], dtype=object), self.context)
+
+    def delete(self, layer: str, feature_id: str) -> None:
+        self.store.catalogue[layer]
+        cursor = self.connection.execute(f"DELETE FROM {quote(layer)} WHERE id = ?", (feature_id,))
+        if cursor.rowcount == 0:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+
+
+@contextmanager
+def _triggers_suspended(connection: sqlite3.Connection, layer: str, patterns: tuple[str, ...]) -> Iterator[None]:
+    """Drop some of a layer's triggers for a bulk write and recreate them, in the same transaction."""
+    saved: list[tuple[str, str]] = []
+    for pattern in patterns:
+        saved += connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ?",
+            (layer, pattern)).fetchall()
+    for name, _ in saved:
+        connection.execute(f"DROP TRIGGER {quote(name)}")
+    yield
+    for _, sql in saved:
+        connection.execute(sql)
+
+
+def _bulk_index(connection: sqlite3.Connection, layer: str, fids: list[int], geometries: Any) -> None:
+    bounds = shapely.bounds(geometries)
+    keep = ~np.isnan(bounds[:, 0])
+    rows = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
+               bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
+    rtree = quote(f"rtree_{layer}_{GEOMETRY_COLUMN}")
+    connection.executemany(f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _extend_extent(connection: sqlite3.Connection, layer: str, geometries: Any, context: WriteContext) -> None:
+    bounds = shapely.bounds(geometries)
+    if np.isnan(bounds[:, 0]).all():
+        return
+    minx, miny = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    maxx, maxy = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
+    connection.execute(
+        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, :minx), :minx), "
+        "min_y = min(coalesce(min_y, :miny), :miny), max_x = max(coalesce(max_x, :maxx), :maxx), "
+        "max_y = max(coalesce(max_y, :maxy), :maxy), last_change = :at WHERE table_name = :layer",
+        {"minx": float(minx), "miny": float(miny), "maxx": float(maxx), "maxy": float(maxy),
+         "at": codec.format_datetime(context.at), "layer": layer})
+
+
+def _normalise(frame: pd.DataFrame, spec: LayerSpec) -> gpd.GeoDataFrame | pd.DataFrame:
+    for field in spec.all_fields:
+        if field.name not in frame.columns:
+            continue
+        column = frame[field.name]
+        if field.type in codec.JSON_TYPES:
+            frame[field.name] = codec.parse_json_column(column)
+        elif field.type == "integer" and column.dtype != "Int64":
+            frame[field.name] = column.astype("Int64")
+        elif field.type == "boolean" and column.dtype != "boolean":
+            frame[field.name] = column.astype("boolean")
+        elif field.type == "date" and column.dtype == object:
+            frame[field.name] = pd.to_datetime(column)
+    return frame
+
+
+def _fetch(connection: sqlite3.Connection, spec: LayerSpec, feature_id: str) -> Row | None:
+    names = spec.field_names + ([GEOMETRY_COLUMN] if spec.is_spatial else [])
+    found = connection.execute(f"SELECT {', '.join(map(quote, names))} FROM {quote(spec.name)} WHERE id = ?",
+                               (feature_id,)).fetchone()
+    return None if found is None else _row_from_sql(spec, dict(zip(names, found, strict=True)))
+
+
+def _row_from_sql(spec: LayerSpec, raw: dict[str, Any]) -> Row:
+    row: Row = {name: codec.from_sql(raw[name], spec.field(name)) for name in spec.field_names}
+    if spec.is_spatial:
+        blob = raw[GEOMETRY_COLUMN]
+        row["geometry"] = None if blob is None else gpkg_blob.decode([blob])[0]
+    return row
+
+
+def _state(catalogue: Catalogue, layer: str, text: str | None, blob: bytes | None) -> Row | None:
+    if not isinstance(text, str):
+        return None
+    raw = json.loads(text)
+    spec = catalogue[layer] if layer in catalogue else None
+    if spec is None:
+        return raw  # type: ignore[no-any-return]
+    row: Row = {name: codec.from_sql(raw.get(name), spec.field(name)) for name in spec.field_names}
+    if spec.is_spatial:
+        row["geometry"] = None if blob is None else gpkg_blob.decode([blob])[0]
+    return row

@@ -1,0 +1,297 @@
+"""Check rows against a layer of the catalogue and bring them to the atlas's in-memory types.
+
+:func:`validate_frame` collects every problem (row, field, reason) before raising, so a user
+fixes a file in one pass; nothing is written when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from commonsmap.atlas.codec import utc_now
+from commonsmap.catalogue import FieldSpec, LayerSpec
+from commonsmap.errors import InvalidInputError, Problem
+from commonsmap.geometry import GeometryReport, OnInvalid, conform
+
+UnknownFields = Literal["error", "keep", "drop"]
+
+_TRUE = {"true", "t", "yes", "y", "1", "si", "sí", "sim", "vero", "v", "x"}
+_FALSE = {"false", "f", "no", "n", "0", "não", "nao", "falso", ""}
+
+
+@dataclass
+class ValidationReport:
+    """What validation changed or noticed, to show the user."""
+
+    rows: int = 0
+    repairs: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def extend(self, geometry: GeometryReport) -> None:
+        self.repairs += geometry.repairs
+        self.notes += geometry.notes
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or isinstance(value, list | dict | tuple):
+        return value is None
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _per_value(series: pd.Series, spec: FieldSpec, convert: Callable[[Any], Any],
+               problems: list[Problem]) -> pd.Series:
+    """Convert each distinct non-missing value once; record the rows whose value fails."""
+    missing = series.map(_is_missing).to_numpy(dtype=bool)
+    present = series[~missing]
+    if present.map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
+        keys = present.map(lambda v: json.dumps(v, sort_keys=True, default=str)
+                           if isinstance(v, list | dict | tuple | np.ndarray) else v)
+    else:
+        keys = present
+    converted: dict[Any, Any] = {}
+    failed: dict[Any, str] = {}
+    originals = dict(zip(keys, present, strict=True))
+    for key, original in originals.items():
+        try:
+            converted[key] = convert(original)
+        except (ValueError, TypeError) as exc:
+            failed[key] = str(exc)
+    if failed:
+        bad = keys.isin(list(failed))
+        for row, key in zip(np.flatnonzero(~missing)[bad.to_numpy()], keys[bad], strict=True):
+            problems.append(Problem(failed[key], row=int(row), field=spec.name))
+    out = pd.Series([None] * len(series), index=series.index, dtype=object)
+    out[~missing] = keys.map(lambda k: converted.get(k)).to_numpy(dtype=object)
+    return out
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not a yes/no value")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple | np.ndarray):
+        return list(value)
+    text = str(value).strip()
+    if text.startswith("["):
+        parsed = json.loads(text)
+        if isinstance(parsed, list):
+            return parsed
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return value
+    try:
+        return json.loads(str(value))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg}") from None
+
+
+def _numeric(series: pd.Series, spec: FieldSpec, problems: list[Problem], integer: bool) -> pd.Series:
+    missing = series.map(_is_missing)
+    numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
+    failed = numbers.isna() & ~missing
+    if integer:
+        fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
+        failed |= fractional
+    for row in np.flatnonzero(failed.to_numpy()):
+        kind = "an integer" if integer else "a number"
+        problems.append(Problem(f"{series.iloc[row]!r} is not {kind}", row=int(row), field=spec.name))
+    if integer:
+        return numbers.where(~failed).astype("Int64")
+    return numbers.where(~failed).astype("float64")
+
+
+def _temporal(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -> pd.Series:
+    missing = series.map(_is_missing)
+    stamps = pd.to_datetime(series.where(~missing, None), errors="coerce", utc=True, format="mixed")
+    failed = stamps.isna() & ~missing
+    for row in np.flatnonzero(failed.to_numpy()):
+        problems.append(Problem(f"{series.iloc[row]!r} is not a {spec.type}", row=int(row), field=spec.name))
+    if spec.type == "date":
+        return stamps.dt.tz_localize(None).dt.normalize().astype("datetime64[ms]")
+    return stamps.astype("datetime64[ms, UTC]")
+
+
+def coerce_column(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -> pd.Series:
+    """Return ``series`` converted to the in-memory type of ``spec``, recording failures."""
+    series = series.reset_index(drop=True)
+    if spec.type in ("integer", "real"):
+        return _numeric(series, spec, problems, integer=spec.type == "integer")
+    if spec.type in ("date", "datetime"):
+        return _temporal(series, spec, problems)
+    if spec.type == "boolean":
+        return _per_value(series, spec, _boolean, problems).astype("boolean")
+    if spec.type == "enum":
+        vocab = spec.vocab
+        assert vocab is not None
+        return _per_value(series, spec, lambda v: vocab.parse(v).value, problems)
+    if spec.type == "enum_list":
+        vocab = spec.vocab
+        assert vocab is not None
+        return _per_value(series, spec, lambda v: [vocab.parse(x).value for x in _as_list(v)], problems)
+    if spec.type == "list":
+        return _per_value(series, spec, _as_list, problems)
+    if spec.type == "json":
+        return _per_value(series, spec, _as_json, problems)
+    missing = series.map(_is_missing).to_numpy(dtype=bool)
+    text = series.astype(object).where(~missing, None)
+    not_text = ~missing & ~text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if not_text.any():
+        text[not_text] = text[not_text].map(_text)
+    return text
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _new_ids(count: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(count)]
+
+
+def validate_frame(frame: pd.DataFrame, layer: LayerSpec, *, atlas_crs: CRS, custodian: str | None,
+                   unknown: UnknownFields = "error", on_invalid: OnInvalid = "repair",
+                   crs: object | None = None) -> tuple[gpd.GeoDataFrame | pd.DataFrame, ValidationReport]:
+    """Check rows for ``layer`` and return them in the atlas's in-memory types.
+
+    Parameters
+    ----------
+    frame : DataFrame or GeoDataFrame
+        Rows whose columns already carry the catalogue's field names.
+    layer : LayerSpec
+        The target layer.
+    atlas_crs : pyproj.CRS
+        The CRS geometries are stored in.
+    custodian : str or None
+        Custodian for rows that name none.
+    unknown : {"error", "keep", "drop"}
+        What to do with columns the layer does not declare: refuse the input, keep their
+        values in the ``extra`` attribute, or drop them.
+    on_invalid : {"repair", "reject"}
+        Invalid geometries are repaired (and reported) or refused.
+    crs : optional
+        CRS of the input when it declares none.
+
+    Returns
+    -------
+    frame, ValidationReport
+        Rows with every field of the layer, system fields filled in.
+
+    Raises
+    ------
+    InvalidInputError
+        With every problem found; nothing is returned or written.
+    """
+    report = ValidationReport(rows=len(frame))
+    problems: list[Problem] = []
+    frame = frame.reset_index(drop=True)
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    known = set(layer.field_names)
+    unknown_columns = [c for c in frame.columns if c not in known and c != geometry_name]
+    if unknown_columns and unknown == "error":
+        problems.append(Problem(
+            f"columns not in layer {layer.name!r}: {', '.join(map(str, unknown_columns))}. Map them onto "
+            f"fields ({', '.join(f.name for f in layer.fields)}), keep them as extra attributes, or drop them"))
+    for spec in layer.fields:
+        if spec.required and spec.name not in frame.columns:
+            problems.append(Problem("required field is missing from the input", field=spec.name))
+    if problems:
+        raise InvalidInputError(problems)
+
+    out: dict[str, pd.Series] = {}
+    for spec in layer.all_fields:
+        if spec.name in frame.columns:
+            out[spec.name] = coerce_column(frame[spec.name], spec, problems)
+        if spec.required and spec.name in out:
+            for row in np.flatnonzero(out[spec.name].isna().to_numpy()):
+                if not any(p.row == row and p.field == spec.name for p in problems):
+                    problems.append(Problem("required value is missing", row=int(row), field=spec.name))
+    _fill_system_fields(out, frame, layer, custodian, unknown_columns if unknown == "keep" else [], problems)
+    if not layer.is_spatial and geometry_name is not None and frame.geometry.notna().any():
+        problems.append(Problem(f"layer {layer.name!r} has no geometry but the input has geometries"))
+    if problems:
+        raise InvalidInputError(problems)
+    attributes = pd.DataFrame({spec.name: out.get(spec.name, pd.Series([None] * len(frame), dtype=object))
+                               for spec in layer.all_fields})
+    if not layer.is_spatial:
+        return attributes, report
+    if geometry_name is None:
+        if layer.geometry_required:
+            raise InvalidInputError(f"layer {layer.name!r} requires geometries and the input has none")
+        geoms = gpd.GeoDataFrame(geometry=gpd.GeoSeries([None] * len(frame), crs=atlas_crs))
+    else:
+        geoms = gpd.GeoDataFrame(geometry=frame.geometry.values, crs=frame.crs)
+    assert layer.geometry is not None
+    conformed, geometry_report = conform(geoms, atlas_crs, layer.geometry, required=layer.geometry_required,
+                                         on_invalid=on_invalid, crs=crs)
+    report.extend(geometry_report)
+    return gpd.GeoDataFrame(attributes, geometry=conformed.geometry.values, crs=atlas_crs), report
+
+
+def _fill_system_fields(out: dict[str, pd.Series], frame: pd.DataFrame, layer: LayerSpec,
+                        custodian: str | None, extra_columns: list[str], problems: list[Problem]) -> None:
+    count = len(frame)
+    now = utc_now()
+    ids = out.get("id")
+    if ids is None:
+        out["id"] = pd.Series(_new_ids(count), dtype=object)
+    else:
+        missing = ids.isna().to_numpy()
+        if missing.any():
+            ids = ids.copy()
+            ids[missing] = _new_ids(int(missing.sum()))
+            out["id"] = ids
+        duplicated = ids[~missing].duplicated(keep="first")
+        for row in duplicated[duplicated].index:
+            problems.append(Problem(f"id {ids[row]!r} appears more than once", row=int(row), field="id"))
+    created = out.get("created")
+    out["created"] = (pd.Series([now] * count, dtype="datetime64[ms, UTC]") if created is None
+                      else created.fillna(now))
+    out["updated"] = pd.Series([now] * count, dtype="datetime64[ms, UTC]")
+    out["version"] = pd.Series([1] * count, dtype="Int64")
+    sensitivity = out.get("sensitivity")
+    out["sensitivity"] = (pd.Series([layer.default_sensitivity] * count, dtype=object) if sensitivity is None
+                          else sensitivity.fillna(layer.default_sensitivity))
+    keeper = out.get("custodian")
+    out["custodian"] = (pd.Series([custodian] * count, dtype=object) if keeper is None
+                        else keeper.where(keeper.notna(), custodian))
+    if extra_columns:
+        records = frame[extra_columns].astype(object).where(frame[extra_columns].notna(), None)
+        kept = [{k: _plain(v) for k, v in row.items() if v is not None} for row in records.to_dict("records")]
+        previous = out.get("extra")
+        if previous is not None:
+            kept = [{**(p or {}), **k} for p, k in zip(previous, kept, strict=True)]
+        out["extra"] = pd.Series([k or None for k in kept], dtype=object)
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON-friendly version of a value read from a file."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
