@@ -23,6 +23,7 @@ from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
 from commonsmap.errors import InvalidInputError, NotFoundError, Problem, VersionConflictError
 from commonsmap.geometry import OnInvalid, parse_crs
+from commonsmap.io.importing import ImportResult
 from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
 from commonsmap.vocabularies import SENSITIVITY_ORDER
 
@@ -301,6 +302,59 @@ class Atlas:
         """Delete one feature; its history (and so its last state) is kept."""
         with self.transaction(who=who, note=note) as tx:
             tx.delete(layer, feature_id, expected_version=expected_version)
+
+    # -- files ---------------------------------------------------------------------------------
+    def import_file(self, path: PathLike, layer: str, **options: Any) -> ImportResult:
+        """Import a file into a layer: every row is written, or none.
+
+        Parameters
+        ----------
+        path : str or Path
+            GeoJSON, GeoPackage, Shapefile (or zipped), KML/KMZ, GPX, CSV with lon/lat or WKT,
+            FlatGeobuf, or a Mapeo/CoMapeo GeoJSON export.
+        layer : str
+            The target layer.
+        **options
+            ``source_layer``, ``mapping``, ``values``, ``crs``, ``unknown``, ``on_invalid``,
+            ``who``, ``note``, ``progress``: see :func:`commonsmap.io.import_file`.
+
+        Returns
+        -------
+        ImportResult
+        """
+        from commonsmap.io.importing import import_file
+
+        return import_file(self, path, layer, **options)
+
+    def export(self, layer: str, path: PathLike, *, fmt: str | None = None, max_sensitivity: str = "community",
+               where: str | None = None) -> list[Path]:
+        """Export a layer to GeoPackage, GeoJSON, CSV, Shapefile (``.shp`` or ``.zip``) or KML.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        path : str or Path
+            The output file; its extension names the format unless ``fmt`` is given.
+        fmt : {"gpkg", "geojson", "csv", "shp", "kml"}, optional
+            The format.
+        max_sensitivity : {"public", "internal", "community"}, default "community"
+            Leave out features above this level. Secret features are never exported.
+        where : str, optional
+            An SQL filter on attributes.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        from commonsmap.io.exporting import EXPORTABLE_SENSITIVITY, export_frame
+
+        if max_sensitivity not in EXPORTABLE_SENSITIVITY:
+            raise InvalidInputError(f"exports go up to {EXPORTABLE_SENSITIVITY[-1]!r} features at most; "
+                                    "secret features never leave the atlas through an export")
+        frame = self.layer(layer, max_sensitivity=max_sensitivity, where=where)
+        return export_frame(frame, self.catalogue[layer], path, fmt)
 
     # -- history ------------------------------------------------------------------------------
     def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:

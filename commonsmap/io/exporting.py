@@ -1,0 +1,161 @@
+"""Export a layer to GeoPackage, GeoJSON (RFC 7946), CSV, Shapefile (plain or zipped) or KML.
+
+Exports leave out features above the chosen sensitivity (``community`` at most by default;
+``secret`` features never leave the atlas through an export). Lists and JSON attributes are
+written as JSON text where the format has no nested values; GeoJSON keeps them nested.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from commonsmap.atlas.codec import JSON_TYPES, format_datetime
+from commonsmap.catalogue import LayerSpec
+from commonsmap.errors import InvalidInputError
+
+ExportFormat = Literal["gpkg", "geojson", "csv", "shp", "kml"]
+FORMATS: dict[str, ExportFormat] = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".csv": "csv",
+                                    ".shp": "shp", ".zip": "shp", ".kml": "kml"}
+EXPORTABLE_SENSITIVITY = ("public", "internal", "community")
+_WGS84 = CRS.from_epsg(4326)
+
+
+def format_for(path: Path, fmt: str | None) -> ExportFormat:
+    """Return the export format named by ``fmt`` or by the file's extension."""
+    if fmt is not None:
+        if fmt not in FORMATS.values():
+            raise InvalidInputError(f"unknown export format {fmt!r}; use one of {sorted(set(FORMATS.values()))}")
+        return fmt  # type: ignore[return-value]
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise InvalidInputError(f"cannot tell the export format from {path.name!r}; use one of "
+                                f"{', '.join(sorted(FORMATS))} or give the format") from None
+
+
+def _flat(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Return a copy whose list and JSON attributes are JSON text."""
+    out = frame.copy()
+    for field in spec.all_fields:
+        if field.type in JSON_TYPES and field.name in out.columns:
+            out[field.name] = out[field.name].map(
+                lambda v: None if v is None else json.dumps(v, ensure_ascii=False, default=str))
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return format_datetime(value) if value.tzinfo else value.strftime("%Y-%m-%d")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_geojson(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Path) -> None:
+    """Write RFC 7946 GeoJSON: WGS84 longitude/latitude, counter-clockwise outer rings."""
+    features = []
+    if isinstance(frame, gpd.GeoDataFrame):
+        lonlat = frame.to_crs(_WGS84) if not frame.crs.equals(_WGS84) else frame
+        oriented = shapely.orient_polygons(np.asarray(lonlat.geometry.values, dtype=object), exterior_cw=False)
+        geometries = [None if g is None else shapely.geometry.mapping(g) for g in oriented]
+        attributes = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
+    else:
+        geometries = [None] * len(frame)
+        attributes = frame
+    date_fields = {f.name for f in spec.all_fields if f.type == "date"}
+    for geometry, record in zip(geometries, attributes.to_dict("records"), strict=True):
+        properties = {}
+        for key, value in record.items():
+            value = _json_value(value)
+            if key in date_fields and isinstance(value, str):
+                value = value[:10]
+            properties[key] = value
+        features.append({"type": "Feature", "id": properties.get("id"), "properties": properties,
+                         "geometry": geometry})
+    document = {"type": "FeatureCollection", "name": spec.name, "features": features}
+    path.write_text(json.dumps(document, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+
+
+def write_csv(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Path) -> None:
+    """Write CSV with WKT geometry (EPSG:4326, described in a ``.prj`` beside it) and, for points, lon/lat."""
+    flat = _flat(frame, spec)
+    if isinstance(frame, gpd.GeoDataFrame):
+        lonlat = flat.to_crs(_WGS84) if not frame.crs.equals(_WGS84) else flat
+        geoms = np.asarray(lonlat.geometry.values, dtype=object)
+        table = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
+        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
+        path.with_suffix(".prj").write_text(_WGS84.to_wkt("WKT1_ESRI"), encoding="utf-8")
+    else:
+        table = pd.DataFrame(flat)
+    for field in spec.all_fields:
+        if field.type == "date" and field.name in table.columns:
+            table[field.name] = pd.to_datetime(table[field.name]).dt.strftime("%Y-%m-%d")
+        elif field.type == "datetime" and field.name in table.columns:
+            table[field.name] = table[field.name].map(lambda v: None if pd.isna(v) else format_datetime(v))
+    table.to_csv(path, index=False, encoding="utf-8")
+
+
+def _split_by_family(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    families = frame.geometry.geom_type.map(
+        lambda t: {"Point": "points", "MultiPoint": "points", "LineString": "lines",
+                   "MultiLineString": "lines"}.get(t, "polygons") if t else "polygons")
+    return {name: frame[families == name] for name in ("points", "lines", "polygons") if (families == name).any()}
+
+
+def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Path) -> list[Path]:
+    """Write a Shapefile (one per geometry family when a layer mixes them); ``.zip`` zips them."""
+    flat = _flat(frame, spec)
+    zipped = path.suffix.lower() == ".zip"
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) if zipped else path.parent
+        base = path.stem
+        parts = _split_by_family(flat) if isinstance(flat, gpd.GeoDataFrame) else {"": flat}
+        written: list[Path] = []
+        for family, part in parts.items():
+            name = base if len(parts) == 1 else f"{base}_{family}"
+            target = folder / f"{name}.shp"
+            pyogrio.write_dataframe(part, target, driver="ESRI Shapefile", encoding="UTF-8")
+            written += sorted(folder.glob(f"{name}.*"))
+        if not zipped:
+            return [p for p in written if p.suffix == ".shp"]
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for file in written:
+                archive.write(file, file.name)
+        return [path]
+
+
+def export_frame(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: str | Path,
+                 fmt: str | None = None) -> list[Path]:
+    """Write an already-filtered layer frame to a file; return the files written."""
+    target = Path(path)
+    chosen = format_for(target, fmt)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if chosen == "geojson":
+        write_geojson(frame, spec, target)
+    elif chosen == "csv":
+        write_csv(frame, spec, target)
+    elif chosen == "shp":
+        return write_shapefile(frame, spec, target)
+    elif chosen == "kml":
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise InvalidInputError(f"layer {spec.name!r} has no geometry to write as KML")
+        pyogrio.write_dataframe(_flat(frame, spec).to_crs(_WGS84), target, driver="KML")
+    else:
+        pyogrio.write_dataframe(_flat(frame, spec), target, layer=spec.name, driver="GPKG",
+                                append=target.exists())
+    return [target]
