@@ -65,8 +65,8 @@ class AtlasTransaction:
         frame = _as_frame(data, spec, self._atlas.crs)
         clean, report = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian,
                                        unknown=unknown, on_invalid=on_invalid, crs=crs)
-        self._atlas._check_new_ids(spec, clean)
-        self._atlas._check_references(spec, clean)
+        _check_new_ids(self._tx, spec, clean)
+        _check_references(self._tx, spec, clean)
         self._tx.insert(layer, clean)
         return WriteResult(layer, clean["id"].tolist(), report)
 
@@ -86,7 +86,7 @@ class AtlasTransaction:
         if spec.is_spatial:
             frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
         clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
-        self._atlas._check_references(spec, clean)
+        _check_references(self._tx, spec, clean)
         row = clean.iloc[0].to_dict()
         row.pop("geometry", None)
         values = {name: row[name] for name in spec.field_names if name not in ("id", "created")}
@@ -405,32 +405,32 @@ class Atlas:
                 tx.update(layer, feature_id, values, op="restore")
         return self.get(layer, feature_id)
 
-    # -- checks -------------------------------------------------------------------------------
-    def _check_new_ids(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
-        taken = self.store.existing_ids(spec.name, frame["id"].tolist())
-        if taken:
-            rows = frame.index[frame["id"].isin(taken)]
-            raise InvalidInputError([Problem(f"id {frame['id'][r]!r} is already in layer {spec.name!r}",
-                                             row=int(r), field="id") for r in rows])
+def _check_new_ids(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -> None:
+    taken = tx.existing_ids(spec.name, frame["id"].tolist())
+    if taken:
+        rows = frame.index[frame["id"].isin(taken)]
+        raise InvalidInputError([Problem(f"id {frame['id'][r]!r} is already in layer {spec.name!r}",
+                                         row=int(r), field="id") for r in rows])
 
-    def _check_references(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
-        problems: list[Problem] = []
-        for field_spec in spec.fields:
-            if field_spec.type != "ref" or field_spec.ref is None:
-                continue
-            values = frame[field_spec.name].dropna()
-            wanted = sorted(set(values))
-            if not wanted:
-                continue
-            found = self.store.existing_ids(field_spec.ref, wanted)
-            if field_spec.ref == spec.name:
-                found |= set(frame["id"])
-            for row, value in values.items():
-                if value not in found:
-                    problems.append(Problem(f"{value!r} is not the id of a feature in layer {field_spec.ref!r}",
-                                            row=int(row), field=field_spec.name))  # type: ignore[arg-type]
-        if problems:
-            raise InvalidInputError(problems)
+
+def _check_references(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -> None:
+    problems: list[Problem] = []
+    for field_spec in spec.fields:
+        if field_spec.type != "ref" or field_spec.ref is None:
+            continue
+        values = frame[field_spec.name].dropna()
+        wanted = sorted(set(values))
+        if not wanted:
+            continue
+        found = tx.existing_ids(field_spec.ref, wanted)
+        if field_spec.ref == spec.name:
+            found |= set(frame["id"])
+        for row, value in values.items():
+            if value not in found:
+                problems.append(Problem(f"{value!r} is not the id of a feature in layer {field_spec.ref!r}",
+                                        row=int(row), field=field_spec.name))  # type: ignore[call-overload]
+    if problems:
+        raise InvalidInputError(problems)
 
 
 def _as_frame(data: Any, spec: LayerSpec, crs: Any) -> pd.DataFrame:

@@ -110,14 +110,8 @@ class GeoPackageStore(Store):
 
     def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
         self.catalogue[layer]
-        found: set[str] = set()
         with self._reader() as connection:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ", ".join("?" * len(chunk))
-                found.update(r[0] for r in connection.execute(
-                    f"SELECT id FROM {quote(layer)} WHERE id IN ({marks})", chunk))
-        return found
+            return _existing_ids(connection, layer, ids)
 
     def count(self, layer: str, where: str | None = None) -> int:
         self.catalogue[layer]
@@ -228,6 +222,10 @@ class _Transaction(StoreTransaction):
     def get(self, layer: str, feature_id: str) -> Row | None:
         return _fetch(self.connection, self.store.catalogue[layer], feature_id)
 
+    def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
+        self.store.catalogue[layer]
+        return _existing_ids(self.connection, layer, ids)
+
     def update(self, layer: str, feature_id: str, values: Row, *, expected_version: int | None = None,
                op: str | None = None) -> None:
         spec = self.store.catalogue[layer]
@@ -315,6 +313,18 @@ def _normalise(frame: pd.DataFrame, spec: LayerSpec) -> gpd.GeoDataFrame | pd.Da
         elif field.type == "date" and column.dtype == object:
             frame[field.name] = pd.to_datetime(column)
     return frame
+
+
+def _existing_ids(connection: sqlite3.Connection, layer: str, ids: list[str]) -> set[str]:
+    if len(ids) > 5000:
+        wanted = set(ids)
+        return {r[0] for r in connection.execute(f"SELECT id FROM {quote(layer)}") if r[0] in wanted}
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(r[0] for r in connection.execute(
+            f"SELECT id FROM {quote(layer)} WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
+    return found
 
 
 def _fetch(connection: sqlite3.Connection, spec: LayerSpec, feature_id: str) -> Row | None:

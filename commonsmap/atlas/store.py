@@ -46,6 +46,10 @@ class StoreTransaction(ABC):
         """Return one row as the transaction sees it, or None."""
 
     @abstractmethod
+    def existing_ids(self, layer: str, ids: list[str]) -> set[str]:
+        """Return those of ``ids`` that are in the layer, as the transaction sees it."""
+
+    @abstractmethod
     def update(self, layer: str, feature_id: str, values: Row, *, expected_version: int | None = None,
                op: str | None = None) -> None:
         """Replace the given attributes (and ``geometry``) of one row.
