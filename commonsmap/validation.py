@@ -135,7 +135,10 @@ def _temporal(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -> pd
 
 
 def coerce_column(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -> pd.Series:
-    """Return ``series`` converted to the in-memory type of ``spec``, recording failures."""
+    """Return ``series`` converted to the in-memory type of ``spec``, recording failures.
+
+    Text loses surrounding white space (which Shapefile and KML drop anyway); blank text is missing.
+    """
     series = series.reset_index(drop=True)
     if spec.type in ("integer", "real"):
         return _numeric(series, spec, problems, integer=spec.type == "integer")
@@ -160,7 +163,8 @@ def coerce_column(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -
     not_text = ~missing & ~text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     if not_text.any():
         text[not_text] = text[not_text].map(_text)
-    return text
+    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    return stripped.where(stripped.map(lambda v: v != ""), None)
 
 
 def _text(value: Any) -> str:

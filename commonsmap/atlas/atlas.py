@@ -327,7 +327,7 @@ class Atlas:
         return import_file(self, path, layer, **options)
 
     def export(self, layer: str, path: PathLike, *, fmt: str | None = None, max_sensitivity: str = "community",
-               where: str | None = None) -> list[Path]:
+               where: str | None = None, columns: list[str] | None = None) -> list[Path]:
         """Export a layer to GeoPackage, GeoJSON, CSV, Shapefile (``.shp`` or ``.zip``) or KML.
 
         Parameters
@@ -342,6 +342,8 @@ class Atlas:
             Leave out features above this level. Secret features are never exported.
         where : str, optional
             An SQL filter on attributes.
+        columns : list of str, optional
+            Write only these fields (with ``id`` and the geometry).
 
         Returns
         -------
@@ -354,7 +356,7 @@ class Atlas:
             raise InvalidInputError(f"exports go up to {EXPORTABLE_SENSITIVITY[-1]!r} features at most; "
                                     "secret features never leave the atlas through an export")
         frame = self.layer(layer, max_sensitivity=max_sensitivity, where=where)
-        return export_frame(frame, self.catalogue[layer], path, fmt)
+        return export_frame(frame, self.catalogue[layer], path, fmt, columns)
 
     # -- history ------------------------------------------------------------------------------
     def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from pyproj import CRS
 
 from commonsmap.atlas.codec import JSON_TYPES, format_datetime
 from commonsmap.catalogue import LayerSpec
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import InvalidInputError, Problem
 
 ExportFormat = Literal["gpkg", "geojson", "csv", "shp", "kml"]
 FORMATS: dict[str, ExportFormat] = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".csv": "csv",
@@ -117,9 +117,48 @@ def _split_by_family(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     return {name: frame[families == name] for name in ("points", "lines", "polygons") if (families == name).any()}
 
 
+_DBF_TEXT_BYTES = 254
+
+
+def _dated_as_text(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Dates as ``YYYY-MM-DD`` and datetimes as ISO 8601 UTC text, which every reader parses back."""
+    out = frame.copy()
+    for field in spec.all_fields:
+        if field.name not in out.columns:
+            continue
+        if field.type == "date":
+            out[field.name] = pd.to_datetime(out[field.name]).dt.strftime("%Y-%m-%d")
+        elif field.type == "datetime":
+            out[field.name] = out[field.name].map(lambda v: None if pd.isna(v) else format_datetime(v))
+    return out
+
+
+def _check_dbf_limits(frame: pd.DataFrame) -> None:
+    problems = []
+    for column in frame.columns:
+        if frame[column].dtype != object and not pd.api.types.is_string_dtype(frame[column]):
+            continue
+        lengths = frame[column].map(lambda v: len(v.encode("utf-8")) if isinstance(v, str) else 0)
+        too_long = np.flatnonzero(lengths.to_numpy() > _DBF_TEXT_BYTES)
+        problems += [Problem(f"{lengths.iloc[r]} bytes of text; a Shapefile holds {_DBF_TEXT_BYTES} at most",
+                             row=int(r), field=str(column)) for r in too_long]
+    if problems:
+        problems.append(Problem("export to GeoPackage or GeoJSON instead, or leave these fields out "
+                                "(columns=[...])"))
+        raise InvalidInputError(problems)
+
+
 def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Path) -> list[Path]:
-    """Write a Shapefile (one per geometry family when a layer mixes them); ``.zip`` zips them."""
-    flat = _flat(frame, spec)
+    """Write a Shapefile (one per geometry family when a layer mixes them); ``.zip`` zips them.
+
+    Raises
+    ------
+    InvalidInputError
+        If a text value is longer than a Shapefile can hold (nothing is cut silently).
+    """
+    flat = _dated_as_text(_flat(frame, spec), spec)
+    _check_dbf_limits(pd.DataFrame(flat.drop(columns=flat.geometry.name) if isinstance(flat, gpd.GeoDataFrame)
+                                   else flat))
     zipped = path.suffix.lower() == ".zip"
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) if zipped else path.parent
@@ -139,11 +178,31 @@ def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, pat
         return [path]
 
 
+def write_kml(frame: gpd.GeoDataFrame, spec: LayerSpec, path: Path) -> None:
+    """Write KML for Google Earth: placemark id = feature id, placemark name = the layer's title field."""
+    flat = _dated_as_text(_flat(frame, spec), spec).to_crs(_WGS84)
+    if spec.title_field is not None:
+        flat.insert(0, "Name", flat[spec.title_field])
+    pyogrio.write_dataframe(flat, path, driver="LIBKML", layer=spec.name)
+
+
 def export_frame(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: str | Path,
-                 fmt: str | None = None) -> list[Path]:
-    """Write an already-filtered layer frame to a file; return the files written."""
+                 fmt: str | None = None, columns: list[str] | None = None) -> list[Path]:
+    """Write an already-filtered layer frame to a file; return the files written.
+
+    ``columns`` keeps only those fields (the ``id`` and the geometry are always written).
+    """
     target = Path(path)
     chosen = format_for(target, fmt)
+    if columns is not None:
+        unknown = [c for c in columns if c not in spec.field_names]
+        if unknown:
+            raise InvalidInputError(f"layer {spec.name!r} has no fields {unknown}")
+        keep = ["id", *[c for c in columns if c != "id"]]
+        if isinstance(frame, gpd.GeoDataFrame):
+            keep.append(frame.geometry.name)
+        frame = frame[keep]
+        spec = spec.model_copy(update={"fields": tuple(f for f in spec.fields if f.name in keep)})
     target.parent.mkdir(parents=True, exist_ok=True)
     if chosen == "geojson":
         write_geojson(frame, spec, target)
@@ -154,7 +213,7 @@ def export_frame(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: 
     elif chosen == "kml":
         if not isinstance(frame, gpd.GeoDataFrame):
             raise InvalidInputError(f"layer {spec.name!r} has no geometry to write as KML")
-        pyogrio.write_dataframe(_flat(frame, spec).to_crs(_WGS84), target, driver="KML")
+        write_kml(frame, spec, target)
     else:
         pyogrio.write_dataframe(_flat(frame, spec), target, layer=spec.name, driver="GPKG",
                                 append=target.exists())

@@ -1,0 +1,299 @@
+"""A demo atlas built from small cuts of real open data shipped with commonsmap.
+
+The demo holds:
+
+- **admin_units**: the 18 statistical zones of Bologna (Comune di Bologna, CC BY 4.0);
+- **commons**: Bologna's allotment gardens (*orti*) and some named parks from OpenStreetMap (ODbL);
+- **pacts** and **parties**: the Ville de Paris register of shared gardens (ODbL), one pact per
+  garden and one party per steward association;
+- **claims**, **parties** and **observations**: Amazon indigenous territories most affected by mining
+  and the mining scars detected inside them in 2023 (Earth Genome / Amazon Mining Watch, CC BY 4.0);
+- **parcels**: the cadastral sheets of San Felice del Molise (Agenzia delle Entrate, CC BY 4.0);
+- **sources**: one row per dataset above.
+
+The files are in :data:`DEMO_DIR`; its ``ATTRIBUTION.md`` gives each file's source, licence,
+processing and the attribution the licences require, and its ``derive.py`` shows how each file
+was cut. The OpenStreetMap and Paris parts stay under ODbL 1.0.
+
+Examples
+--------
+>>> from commonsmap.demo import build_demo_atlas
+>>> atlas = build_demo_atlas("demo-atlas.gpkg", progress=print)  # doctest: +SKIP
+>>> atlas.counts()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from commonsmap.atlas.atlas import Atlas
+from commonsmap.catalogue import default_catalogue_dir
+from commonsmap.errors import AtlasError
+
+DEMO_DIR: Final[Path] = default_catalogue_dir() / "demo"
+"""The folder of demo files (inside the installed ``layers`` package)."""
+
+WHO: Final = "commonsmap demo"
+"""Who the demo's writes are recorded as in the atlas history."""
+
+CLAIM_STATUS: Final[dict[str, str]] = {
+    # Brazil (FUNAI demarcation stages): Union land in the people's permanent possession, no title.
+    "em estudo": "submitted",
+    "delimitada": "under_review",
+    "declarada": "under_review",
+    "homologada": "recognised",
+    "regularizada": "recognised",
+    # Peru, Ecuador, Colombia: collective title or resguardo constituted by an act.
+    "titulada": "titled",
+    "inscrita": "titled",
+    "acuerdo": "titled",
+    "resolucion": "titled",
+    "adecuada": "recognised",
+    "ampliacion": "submitted",
+    "decretada": "recognised",
+    "solicitud": "submitted",
+    "solicitud de titulación": "submitted",
+    "sin reconocimiento": "asserted",
+    # Bolivia, French Guiana (ZDUC), Venezuela.
+    "ti con reconocimiento oficial": "recognised",
+    "ti con reconocimiento solicitado": "submitted",
+    "reconocida": "recognised",
+    "demarcada": "recognised",
+    "autodemarcado": "documented",
+    "en proceso de autodemarcación": "asserted",
+    "sin demarcación": "asserted",
+}
+"""Claim status for each official status of the Amazon territories (keys case-folded)."""
+
+NO_OFFICIAL_STATUS: Final = "documented"
+"""Claim status of territories whose source gives no status: mapped in a published dataset, no more."""
+
+_SOURCES: Final[dict[str, dict[str, Any]]] = {
+    "zones": {
+        "title": "Zone del Comune di Bologna", "kind": "map", "author": "Comune di Bologna",
+        "licence": "CC-BY-4.0", "uri": "https://opendata.comune.bologna.it/explore/dataset/zone-del-comune-di-bologna/",
+        "description": "The 18 statistical zones of Bologna, via isaaclucky/bologna_geospatial@3da6f1de.",
+    },
+    "osm": {
+        "title": "OpenStreetMap landuse of the Comune di Bologna", "kind": "map", "date": "2025-03-12",
+        "author": "OpenStreetMap contributors", "licence": "ODbL-1.0", "uri": "https://www.openstreetmap.org/copyright",
+        "description": "landuse=allotments and named parks, from the extract 037006_Bologna-2025-03-12 "
+                       "via isaaclucky/bologna_geospatial@3da6f1de.",
+    },
+    "paris": {
+        "title": "Jardins partagés (Ville de Paris)", "kind": "document", "date": "2023-09-01",
+        "author": "Ville de Paris", "licence": "ODbL-1.0",
+        "uri": "https://opendata.paris.fr/explore/dataset/jardins-partages/",
+        "description": "Register of shared gardens, export of September 2023 via "
+                       "antonfoch/GreenMeet@bee9667a; contact e-mails removed.",
+    },
+    "territories": {
+        "title": "Indigenous territories affected by mining (Amazon Mining Watch)", "kind": "map",
+        "author": "Earth Genome", "licence": "CC-BY-4.0", "uri": "https://amazonminingwatch.org",
+        "description": "Harmonised from national and RAISG sources, "
+                       "via earthrise-media/mining-detector@bbbcb2d7.",
+    },
+    "mining": {
+        "title": "Mining newly detected in 2023 (Amazon Mining Watch)", "kind": "map",
+        "author": "Earth Genome", "licence": "CC-BY-4.0", "uri": "https://amazonminingwatch.org",
+        "description": "Mining scars first detected in 2023 satellite imagery, "
+                       "via earthrise-media/mining-detector@bbbcb2d7.",
+    },
+    "cadastre": {
+        "title": "Fogli catastali di San Felice del Molise (H833)", "kind": "map",
+        "author": "Agenzia delle Entrate", "licence": "CC-BY-4.0",
+        "uri": "https://github.com/YIN-Renlong/san-felice-del-molise-cadastral-map",
+        "description": "INSPIRE CadastralZoning sheets, via "
+                       "YIN-Renlong/san-felice-del-molise-cadastral-map@655d317e.",
+    },
+}
+
+Progress = Callable[[str], None]
+
+
+def _read(name: str) -> gpd.GeoDataFrame:
+    return gpd.read_file(DEMO_DIR / name)
+
+
+def _text(value: Any) -> str | None:
+    """Return a stripped string, or None for missing or blank values."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def claim_status(official: Any) -> str:
+    """Return the claim status for an official status text of the Amazon territories.
+
+    Parameters
+    ----------
+    official : str or None
+        The status as the source gives it (``"Regularizada"``, ``"Sin reconocimiento"``...).
+
+    Returns
+    -------
+    str
+        A ``claim_status`` code; :data:`NO_OFFICIAL_STATUS` when the source gives none.
+
+    Raises
+    ------
+    KeyError
+        For a status text the mapping does not know.
+    """
+    text = _text(official)
+    return NO_OFFICIAL_STATUS if text is None else CLAIM_STATUS[text.casefold()]
+
+
+def _add_parties(atlas: Atlas, names: list[str], kind: str, notes: str) -> dict[str, str]:
+    """Add one party per distinct name; return ``{name: id}``."""
+    distinct = list(dict.fromkeys(names))
+    records = [{"name": name, "kind": kind, "notes": notes} for name in distinct]
+    result = atlas.add("parties", records, who=WHO, note="demo parties")
+    return dict(zip(distinct, result.ids, strict=True))
+
+
+def _commons(sources: dict[str, str]) -> gpd.GeoDataFrame:
+    green = _read("bologna_osm_green.geojson")
+    allotment = green["landuse"] == "allotments"
+    municipal = green["operator"] == "Comune di Bologna"
+    unnamed = [f"Allotments, OSM {t} {i}" for t, i in zip(green["osm_type"], green["osm_id"], strict=True)]
+    plots = [f"{int(p)} plots (OSM)" if _text(p) else None for p in green["plots"]]
+    return green.assign(
+        name=green["name"].where(green["name"].notna(), pd.Series(unnamed, index=green.index)),
+        kind=["garden" if a else "park" for a in allotment],
+        materiality="tangible",
+        management_regime=["community_managed" if a and m else None
+                           for a, m in zip(allotment, municipal, strict=True)],
+        ownership=["municipal" if m else None for m in municipal],
+        description=plots,
+        source_id=sources["osm"],
+    )
+
+
+def _pacts(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame:
+    gardens = _read("paris_jardins_partages.geojson")
+    closed = pd.to_datetime(gardens["date_fermeture"], errors="coerce")
+    stewards = [_text(n) for n in gardens["nom_gerant"]]
+    titles = [_text(t) or f"Jardin partagé, {a}"
+              for t, a in zip(gardens["nom_ev"], gardens["adresse"], strict=True)]
+    frame = gardens.drop(columns=["nom_ev", "nom_gerant", "date_fermeture"])
+    return frame.assign(
+        title=titles,
+        pact_type="ordinary",
+        status=["concluded" if pd.notna(c) else "active" for c in closed],
+        expires_on=closed,
+        interventions=[["continuous_care", "shared_management"]] * len(frame),
+        proponent=stewards,
+        parties=[[parties[s]] if s else None for s in stewards],
+        source_id=sources["paris"],
+    )
+
+
+def _claims(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame:
+    territories = _read("amazon_territories.geojson").rename(columns={"country": "country_name"})
+    people = [_text(p) for p in territories["ethnicities_field"]]
+    return territories.assign(
+        name=territories["name_field"],
+        claimant=[parties[p] if p else None for p in people],
+        basis="ancestral_occupation",
+        status=[claim_status(s) for s in territories["status_field"]],
+        official_status=territories["status_field"],
+        people=people,
+        country=territories["country_code"],
+        sources=[[sources["territories"]]] * len(territories),
+    ).drop(columns=["name_field", "status_field", "ethnicities_field", "country_code"])
+
+
+def build_demo_atlas(path: str | Path, *, progress: Progress | None = None, overwrite: bool = False) -> Atlas:
+    """Build the demo atlas from the files in :data:`DEMO_DIR`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The GeoPackage to create.
+    progress : callable, optional
+        Called with a short description of each step.
+    overwrite : bool, default False
+        Replace ``path`` if it exists.
+
+    Returns
+    -------
+    Atlas
+        The new atlas, in EPSG:4326.
+
+    Raises
+    ------
+    AtlasError
+        If ``path`` exists and ``overwrite`` is false, or is not a file.
+    """
+    target = Path(path)
+    report = progress or (lambda step: None)
+    if target.exists() or target.is_symlink():
+        if not overwrite:
+            raise AtlasError(f"{target} already exists; pass overwrite=True to replace it "
+                             "with the demo atlas")
+        if not target.is_file():
+            raise AtlasError(f"{target} exists and is not a file; it cannot be replaced by the demo atlas")
+        target.unlink()
+    report(f"creating the atlas {target}")
+    atlas = Atlas.create(target, crs="EPSG:4326", custodian=WHO, title="commonsmap demo atlas",
+                         licence="ODbL-1.0 and CC-BY-4.0, see ATTRIBUTION.md")
+    try:
+        _fill(atlas, report)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return atlas
+
+
+def _fill(atlas: Atlas, report: Progress) -> None:
+    report("sources: one row per dataset")
+    records = [{**row, "sensitivity": "public"} for row in _SOURCES.values()]
+    written = atlas.add("sources", records, who=WHO, note="demo sources")
+    sources = dict(zip(_SOURCES, written.ids, strict=True))
+
+    report("admin_units: Bologna statistical zones")
+    atlas.import_file(DEMO_DIR / "bologna_zones.geojson", "admin_units", who=WHO, unknown="keep",
+                      mapping={"nomezona": "name", "codzona": "code", "quartiere": "parent"},
+                      values={"kind": "zone"})
+
+    report("commons: Bologna allotments and parks (OpenStreetMap)")
+    atlas.add("commons", _commons(sources), who=WHO, note="import of bologna_osm_green.geojson",
+              unknown="keep")
+
+    report("parties: stewards of the Paris shared gardens")
+    stewards = [t for t in map(_text, _read("paris_jardins_partages.geojson")["nom_gerant"]) if t]
+    steward_ids = _add_parties(atlas, stewards, "association",
+                               "Steward (nom_gerant) of shared gardens in the Ville de Paris register")
+
+    report("pacts: Paris shared gardens")
+    atlas.add("pacts", _pacts(steward_ids, sources), who=WHO, note="import of paris_jardins_partages.geojson",
+              unknown="keep")
+
+    report("parties: indigenous peoples of the Amazon territories")
+    peoples = [t for t in map(_text, _read("amazon_territories.geojson")["ethnicities_field"]) if t]
+    people_ids = _add_parties(atlas, peoples, "indigenous_people",
+                              "People or peoples as named in the Amazon Mining Watch territory data")
+
+    report("claims: Amazon indigenous territories most affected by mining")
+    atlas.add("claims", _claims(people_ids, sources), who=WHO, note="import of amazon_territories.geojson",
+              unknown="keep")
+
+    report("observations: mining detected in 2023 inside those territories")
+    atlas.import_file(DEMO_DIR / "amazon_mining_2023.geojson", "observations", who=WHO, unknown="keep",
+                      mapping={"mined_area_ha": "value"},
+                      values={"kind": "mining", "observed_at": "2023-12-31", "sensitivity": "public",
+                              "observer": "Earth Genome (Amazon Mining Watch)",
+                              "notes": "Mining scar first detected in 2023; value = mined area (ha)"})
+
+    report("parcels: cadastral sheets of San Felice del Molise")
+    atlas.import_file(DEMO_DIR / "san_felice_fogli.geojson", "parcels", who=WHO, unknown="keep",
+                      mapping={"NATIONALCADASTRALZONINGREFERENCE": "cadastral_ref"},
+                      values={"cadastral_unit": "H833", "owner_kind": "unknown",
+                              "designation": "not_designated"})
