@@ -9,16 +9,16 @@ CSV, refuses truncated or empty files and says why.
 from __future__ import annotations
 
 import json
+import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from commonsmap.errors import InvalidInputError, Problem
@@ -80,16 +80,44 @@ def _pick_layer(target: str, path: Path, wanted: str | None) -> str | None:
     return names[0]
 
 
-def _check_shapefile_complete(target: str, path: Path, frame: gpd.GeoDataFrame) -> None:
-    """A truncated .shp reads fewer features than its index (.shx) and table (.dbf) announce."""
-    try:
-        announced = pyogrio.read_info(target)["features"]
-    except _READ_ERRORS as exc:
-        raise _fail(path, f"cannot read the file ({_gdal_message(exc)})") from exc
-    broken = shapely.is_missing(np.asarray(frame.geometry.values, dtype=object)).sum() if len(frame) else 0
-    if announced != len(frame) or (announced and broken == announced):
-        raise _fail(path, f"the shapefile is incomplete: its index announces {announced} features, "
-                          f"{len(frame) - broken} could be read")
+def _declared_sizes(shp: bytes, dbf: bytes | None) -> list[tuple[str, int]]:
+    """Sizes the .shp and .dbf headers announce: .shp file length (16-bit words), .dbf records."""
+    sizes = [(".shp", struct.unpack(">i", shp[24:28])[0] * 2)] if len(shp) >= 100 else [(".shp", 100)]
+    if dbf is not None and len(dbf) >= 12:
+        records, header, record = struct.unpack("<IHH", dbf[4:12])
+        sizes.append((".dbf", header + records * record))
+    return sizes
+
+
+def _check_shapefile_complete(path: Path, read: Callable[[str], bytes | None]) -> None:
+    """A truncated Shapefile is shorter than its own headers say; GDAL would read it partly."""
+    shp = read(".shp") or b""
+    dbf = read(".dbf")
+    actual = {".shp": len(shp), ".dbf": len(dbf or b"")}
+    for suffix, expected in _declared_sizes(shp, dbf):
+        if actual[suffix] < expected:
+            raise _fail(path, f"the shapefile is incomplete: its {suffix} header announces {expected} bytes, "
+                              f"the file has {actual[suffix]}")
+
+
+def _sibling_reader(shp: Path) -> Callable[[str], bytes | None]:
+    def read(suffix: str) -> bytes | None:
+        for candidate in (shp.with_suffix(suffix), shp.with_suffix(suffix.upper())):
+            if candidate.is_file():
+                return candidate.read_bytes()
+        return None
+    return read
+
+
+def _member_reader(archive: Path, member: str) -> Callable[[str], bytes | None]:
+    def read(suffix: str) -> bytes | None:
+        stem = member[: -len(Path(member).suffix)]
+        with zipfile.ZipFile(archive) as handle:
+            for name in (stem + suffix, stem + suffix.upper()):
+                if name in handle.namelist():
+                    return handle.read(name)
+        return None
+    return read
 
 
 def _read_zip(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, SourceInfo]:
@@ -110,10 +138,9 @@ def _read_zip(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, SourceIn
         (m for m in candidates if Path(m).stem == layer or m == layer), None)
     if member is None:
         raise _fail(path, f"no layer {layer!r} in the ZIP archive; it holds {', '.join(candidates)}")
-    target = f"/vsizip/{path.resolve()}/{member}"
-    frame = _gdal_read(target, path)
     if member.lower().endswith(".shp"):
-        _check_shapefile_complete(target, path, frame)
+        _check_shapefile_complete(path, _member_reader(path, member))
+    frame = _gdal_read(f"/vsizip/{path.resolve()}/{member}", path)
     return frame, SourceInfo(str(path), f"ZIP ({VECTOR_SUFFIXES[Path(member).suffix.lower()]})", member)
 
 
@@ -201,11 +228,11 @@ def read_file(path: str | Path, *, layer: str | None = None) -> tuple[gpd.GeoDat
         if mapeo.is_mapeo_export(document):
             frame, notes = mapeo.from_mapeo(document)
             return frame, SourceInfo(str(source), "Mapeo GeoJSON", None, notes)
+    if suffix == ".shp":
+        _check_shapefile_complete(source, _sibling_reader(source))
     target = str(source)
     chosen = _pick_layer(target, source, layer)
     frame = _gdal_read(target, source, layer=chosen)
-    if suffix == ".shp":
-        _check_shapefile_complete(target, source, frame)
     return frame, SourceInfo(str(source), VECTOR_SUFFIXES[suffix], chosen)
 
 
