@@ -26,6 +26,7 @@ FieldType = Literal[
 GeometryType = Literal["Point", "MultiPoint", "LineString", "MultiLineString", "MultiPolygon", "Geometry"]
 
 Labels = dict[str, str]
+VocabularyClass = type[Vocabulary]
 
 
 class FieldSpec(BaseModel):
@@ -56,7 +57,7 @@ class FieldSpec(BaseModel):
         return self
 
     @property
-    def vocab(self) -> type[Vocabulary] | None:
+    def vocab(self) -> VocabularyClass | None:
         """The field's vocabulary class, for enum fields."""
         return VOCABULARIES[self.vocabulary] if self.vocabulary else None
 

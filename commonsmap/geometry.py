@@ -57,7 +57,7 @@ def _check_geographic_range(frame: gpd.GeoDataFrame, problems: list[Problem]) ->
         bad_lat = (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
         bad_lon = (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
     for row in np.flatnonzero(bad_lat | bad_lon):
-        swapped = bad_lat[row] and not bad_lon[row] and -90 <= bounds[row, 0] and bounds[row, 2] <= 90
+        swapped = bad_lat[row] and not bad_lon[row] and bounds[row, 0] >= -90 and bounds[row, 2] <= 90
         hint = " (longitude and latitude look swapped)" if swapped else ""
         problems.append(Problem(f"coordinates outside the range of longitude/latitude{hint}: "
                                 f"x {bounds[row, 0]:.6g}..{bounds[row, 2]:.6g}, "
@@ -66,7 +66,8 @@ def _check_geographic_range(frame: gpd.GeoDataFrame, problems: list[Problem]) ->
 
 _TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiPoint": 4, "MultiLineString": 5,
              "MultiPolygon": 6}
-_MULTI = {"MultiPolygon": ("Polygon", shapely.multipolygons), "MultiLineString": ("LineString", shapely.multilinestrings),
+_MULTI = {"MultiPolygon": ("Polygon", shapely.multipolygons),
+          "MultiLineString": ("LineString", shapely.multilinestrings),
           "MultiPoint": ("Point", shapely.multipoints)}
 
 

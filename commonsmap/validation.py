@@ -146,14 +146,13 @@ def coerce_column(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -
         return _temporal(series, spec, problems)
     if spec.type == "boolean":
         return _per_value(series, spec, _boolean, problems).astype("boolean")
-    if spec.type == "enum":
+    if spec.type in ("enum", "enum_list"):
         vocab = spec.vocab
         assert vocab is not None
-        return _per_value(series, spec, lambda v: vocab.parse(v).value, problems)
-    if spec.type == "enum_list":
-        vocab = spec.vocab
-        assert vocab is not None
-        return _per_value(series, spec, lambda v: [vocab.parse(x).value for x in _as_list(v)], problems)
+        parse = vocab.parse
+        if spec.type == "enum":
+            return _per_value(series, spec, lambda v: parse(v).value, problems)
+        return _per_value(series, spec, lambda v: [parse(x).value for x in _as_list(v)], problems)
     if spec.type == "list":
         return _per_value(series, spec, _as_list, problems)
     if spec.type == "json":

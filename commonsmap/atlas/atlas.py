@@ -381,7 +381,8 @@ class Atlas:
         first = later.iloc[0]
         if first["op"] == "insert":
             return None
-        return first["before"]  # type: ignore[no-any-return]
+        before: Row | None = first["before"]
+        return before
 
     def restore(self, layer: str, feature_id: str, at: Any, *, who: str | None = None,
                 note: str | None = None) -> Row:

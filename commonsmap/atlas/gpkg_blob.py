@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
@@ -79,7 +79,7 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     return x0, x1, y0, y1
 
 
-def _part(index: int):  # type: ignore[no-untyped-def]
+def _part(index: int) -> Callable[[bytes | None], float | None]:
     def value(blob: bytes | None) -> float | None:
         envelope = _envelope(blob)
         return None if envelope is None else envelope[index]

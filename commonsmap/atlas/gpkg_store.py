@@ -133,8 +133,10 @@ class GeoPackageStore(Store):
                 f"SELECT fid AS entry, layer, feature_id, op, at, who, changeset, note, before, before_geom, "
                 f"after, after_geom FROM {HISTORY_TABLE}{where} ORDER BY fid", connection, params=params)
         frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
-        frame["before"] = [_state(self.catalogue, r.layer, r.before, r.before_geom) for r in frame.itertuples()]
-        frame["after"] = [_state(self.catalogue, r.layer, r.after, r.after_geom) for r in frame.itertuples()]
+        layers = frame["layer"].tolist()
+        for side in ("before", "after"):
+            states = zip(layers, frame[side].tolist(), frame[f"{side}_geom"].tolist(), strict=True)
+            frame[side] = pd.Series([_state(self.catalogue, *state) for state in states], dtype=object)
         return frame.drop(columns=["before_geom", "after_geom"])
 
     def metadata(self) -> dict[str, str]:
@@ -342,13 +344,13 @@ def _row_from_sql(spec: LayerSpec, raw: dict[str, Any]) -> Row:
     return row
 
 
-def _state(catalogue: Catalogue, layer: str, text: str | None, blob: bytes | None) -> Row | None:
+def _state(catalogue: Catalogue, layer: Any, text: Any, blob: Any) -> Row | None:
     if not isinstance(text, str):
         return None
     raw = json.loads(text)
-    spec = catalogue[layer] if layer in catalogue else None
+    spec = catalogue.get(layer)
     if spec is None:
-        return raw  # type: ignore[no-any-return]
+        return dict(raw)
     row: Row = {name: codec.from_sql(raw.get(name), spec.field(name)) for name in spec.field_names}
     if spec.is_spatial:
         row["geometry"] = None if blob is None else gpkg_blob.decode([blob])[0]

@@ -72,7 +72,7 @@ def read_csv(path: Path) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[str]]:
     """
     table = _read_table(path)
     columns = [str(c) for c in table.columns]
-    lon, lat = _find(columns, _LON + ("x",)), _find(columns, _LAT + ("y",))
+    lon, lat = _find(columns, (*_LON, "x")), _find(columns, (*_LAT, "y"))
     wkt = _find(columns, _WKT)
     crs = _sidecar_crs(path)
     notes = [f"CRS read from {path.with_suffix('.prj').name}"] if crs is not None else []
@@ -96,11 +96,11 @@ def read_csv(path: Path) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[str]]:
     xs = pd.to_numeric(table[lon], errors="coerce")
     ys = pd.to_numeric(table[lat], errors="coerce")
     for name, raw, parsed in ((lon, table[lon], xs), (lat, table[lat], ys)):
-        for row in np.flatnonzero((parsed.isna() & raw.notna()).to_numpy()):
-            problems.append(Problem(f"{raw.iloc[row]!r} is not a number", row=int(row), field=name))
+        for index in np.flatnonzero((parsed.isna() & raw.notna()).to_numpy()):
+            problems.append(Problem(f"{raw.iloc[index]!r} is not a number", row=int(index), field=name))
     half = xs.isna() ^ ys.isna()
-    for row in np.flatnonzero(half.to_numpy()):
-        problems.append(Problem("only one of the two coordinates is given", row=int(row)))
+    for index in np.flatnonzero(half.to_numpy()):
+        problems.append(Problem("only one of the two coordinates is given", row=int(index)))
     if problems:
         raise InvalidInputError(problems, source=path.name)
     degrees = _normal(lon) not in ("x",) and _normal(lat) not in ("y",)

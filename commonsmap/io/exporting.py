@@ -11,7 +11,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +44,10 @@ def format_for(path: Path, fmt: str | None) -> ExportFormat:
                                 f"{', '.join(sorted(FORMATS))} or give the format") from None
 
 
-def _flat(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+Frame = TypeVar("Frame", bound=pd.DataFrame)
+
+
+def _flat(frame: Frame, spec: LayerSpec) -> Frame:
     """Return a copy whose list and JSON attributes are JSON text."""
     out = frame.copy()
     for field in spec.all_fields:
@@ -95,7 +98,7 @@ def write_csv(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Pat
     """Write CSV with WKT geometry (EPSG:4326, described in a ``.prj`` beside it) and, for points, lon/lat."""
     flat = _flat(frame, spec)
     if isinstance(frame, gpd.GeoDataFrame):
-        lonlat = flat.to_crs(_WGS84) if not frame.crs.equals(_WGS84) else flat
+        lonlat = _flat(frame.to_crs(_WGS84), spec)
         geoms = np.asarray(lonlat.geometry.values, dtype=object)
         table = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
         table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
@@ -120,7 +123,7 @@ def _split_by_family(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
 _DBF_TEXT_BYTES = 254
 
 
-def _dated_as_text(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+def _dated_as_text(frame: Frame, spec: LayerSpec) -> Frame:
     """Dates as ``YYYY-MM-DD`` and datetimes as ISO 8601 UTC text, which every reader parses back."""
     out = frame.copy()
     for field in spec.all_fields:

@@ -84,9 +84,9 @@ def map_columns(frame: pd.DataFrame, layer: LayerSpec, mapping: Mapping[str, str
     for column in frame.columns:
         if column in renames or column == geometry:
             continue
-        target = aliases.get(_key(str(column)))
-        if target is not None and target not in renames.values() and target not in mapping.values():
-            renames[column] = target
+        matched = aliases.get(_key(str(column)))
+        if matched is not None and matched not in renames.values() and matched not in mapping.values():
+            renames[column] = matched
     targets = list(renames.values())
     clashes = sorted({t for t in targets if targets.count(t) > 1})
     if clashes:

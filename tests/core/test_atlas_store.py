@@ -123,10 +123,9 @@ def test_a_transaction_commits_everything_or_nothing(atlas: cm.Atlas) -> None:
         tx.add("rights", {"kind": "right", "holder": party, "access": True, "withdrawal": True})
     assert atlas.counts()["rights"] == 1
     before = digest(atlas.location)
-    with pytest.raises(cm.InvalidInputError, match="not the id of a feature"):
-        with atlas.transaction(who="ana") as tx:
-            tx.add("parties", {"name": "Asociación", "kind": "association"})
-            tx.add("rights", {"kind": "right", "holder": "nobody", "access": True})
+    with pytest.raises(cm.InvalidInputError, match="not the id of a feature"), atlas.transaction(who="ana") as tx:
+        tx.add("parties", {"name": "Asociación", "kind": "association"})
+        tx.add("rights", {"kind": "right", "holder": "nobody", "access": True})
     assert digest(atlas.location) == before
     assert atlas.counts()["parties"] == 1
 
