@@ -20,8 +20,8 @@ from commonsmap.errors import CommonsmapError, InvalidInputError
 
 app = typer.Typer(help="Map the commons: territories, use-rights, claims and collaboration pacts.",
                   no_args_is_help=True, add_completion=False)
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 AtlasPath = Annotated[Path, typer.Argument(help="The atlas file (.gpkg).")]
 DEFAULT_DEMO = Path("commonsmap-demo.gpkg")

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -62,17 +63,22 @@ def large_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _stderr(proc: subprocess.Popen[str]) -> str:
+    return proc.stderr.read() if proc.stderr else ""
+
+
 def _snapshot(atlas: cm.Atlas) -> tuple[dict[str, int], list[str], list[bytes], int]:
     parcels = atlas.layer("parcels").sort_values("id")
     return (atlas.counts(), parcels["id"].tolist(), shapely.to_wkb(parcels.geometry.values).tolist(),
             len(atlas.history()))
 
 
-def _wait_for(condition, proc: subprocess.Popen[str], what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], what: str,
+              timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if proc.poll() is not None:
-            pytest.fail(f"the import ended (exit {proc.returncode}) before {what}: {proc.stderr.read()}")  # type: ignore[union-attr]
+            pytest.fail(f"the import ended (exit {proc.returncode}) before {what}: {_stderr(proc)}")
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.005)
@@ -80,8 +86,8 @@ def _wait_for(condition, proc: subprocess.Popen[str], what: str, timeout: float 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("moment", "seed"), [("validating", 7), ("inserting", 11)])
-def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(tmp_path: Path, data: Path, large_file: Path,
-                                                                  moment: str, seed: int) -> None:
+def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(
+        tmp_path: Path, data: Path, large_file: Path, moment: str, seed: int) -> None:
     folder = tmp_path / "atlas"
     path = folder / "atlas.gpkg"
     atlas = cm.Atlas.create(path, custodian="Test community")
@@ -102,9 +108,9 @@ def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(tmp_path: Path
     try:
         steps = []
         while WRITING not in steps:
-            line = proc.stdout.readline()  # type: ignore[union-attr]
+            line = proc.stdout.readline() if proc.stdout else ""
             if not line:
-                pytest.fail(f"the import ended before writing: {proc.wait()} {proc.stderr.read()}")  # type: ignore[union-attr]
+                pytest.fail(f"the import ended (exit {proc.wait()}) before writing: {_stderr(proc)}")
             steps.append(line.strip())
         if moment == "inserting":
             # Rows are going into the file once it grows past its size (the page cache spills).
@@ -118,8 +124,9 @@ def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(tmp_path: Path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
     assert "finished" not in steps
     if moment == "inserting":
         assert grown > 4_000_000
