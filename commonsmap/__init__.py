@@ -20,24 +20,37 @@ from commonsmap.errors import (
     VersionConflictError,
 )
 from commonsmap.geometry import geodesic_area_ha
+from commonsmap.model import AdminUnit, Claim, Commons, Observation, Parcel, Party, Pact, Record, Right, Source
+from commonsmap.tenure import holder_position
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AdminUnit",
     "Atlas",
     "AtlasError",
     "Catalogue",
     "CatalogueError",
+    "Claim",
+    "Commons",
     "CommonsmapError",
     "FieldSpec",
     "InvalidInputError",
     "LayerSpec",
     "NotFoundError",
+    "Observation",
+    "Pact",
+    "Parcel",
+    "Party",
     "Problem",
+    "Record",
+    "Right",
+    "Source",
     "VersionConflictError",
     "WriteResult",
     "__version__",
     "geodesic_area_ha",
+    "holder_position",
     "load_catalogue",
     "open_atlas",
 ]

@@ -19,6 +19,7 @@ from pyproj import CRS
 
 from commonsmap.atlas.codec import utc_now
 from commonsmap.catalogue import FieldSpec, LayerSpec
+from commonsmap.derived import derived_names
 from commonsmap.errors import InvalidInputError, Problem
 from commonsmap.geometry import GeometryReport, OnInvalid, conform
 
@@ -213,6 +214,10 @@ def validate_frame(frame: pd.DataFrame, layer: LayerSpec, *, atlas_crs: CRS, cus
     problems: list[Problem] = []
     frame = frame.reset_index(drop=True)
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    derived = [c for c in frame.columns if c in derived_names(layer.name)]
+    if derived:
+        frame = frame.drop(columns=derived)
+        report.notes.append(f"derived attributes left out (they are computed, never stored): {', '.join(derived)}")
     known = set(layer.field_names)
     unknown_columns = [c for c in frame.columns if c not in known and c != geometry_name]
     if unknown_columns and unknown == "error":

@@ -21,9 +21,11 @@ from commonsmap.atlas.codec import utc_now
 from commonsmap.atlas.gpkg_store import GeoPackageStore
 from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
+from commonsmap.derived import add_derived
 from commonsmap.errors import InvalidInputError, NotFoundError, Problem, VersionConflictError
 from commonsmap.geometry import OnInvalid, parse_crs
 from commonsmap.io.importing import ImportResult
+from commonsmap.model import Record
 from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
 from commonsmap.vocabularies import SENSITIVITY_ORDER
 
@@ -216,7 +218,7 @@ class Atlas:
         clauses = [f"({where})"] if where else []
         if len(levels) < len(SENSITIVITY_ORDER):
             clauses.append("sensitivity IN (" + ", ".join(f"'{lvl}'" for lvl in levels) + ")")
-        return self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox)
+        return add_derived(name, self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox))
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         return self.layer(name)
@@ -440,7 +442,8 @@ def _as_frame(data: Any, spec: LayerSpec, crs: Any) -> pd.DataFrame:
     """Turn records into a frame; geometries given as Python objects are in the atlas CRS."""
     if isinstance(data, pd.DataFrame):
         return data
-    records = [data] if isinstance(data, Mapping) else list(data)
+    records = [data] if isinstance(data, Mapping | Record) else list(data)
+    records = [r.to_row() if isinstance(r, Record) else r for r in records]
     if not records:
         return pd.DataFrame()
     if spec.is_spatial and any("geometry" in r for r in records):
