@@ -20,7 +20,7 @@ from commonsmap.errors import (
     VersionConflictError,
 )
 from commonsmap.geometry import geodesic_area_ha
-from commonsmap.model import AdminUnit, Claim, Commons, Observation, Parcel, Party, Pact, Record, Right, Source
+from commonsmap.model import AdminUnit, Claim, Commons, Observation, Pact, Parcel, Party, Record, Right, Source
 from commonsmap.tenure import holder_position
 
 __version__ = "0.1.0"

@@ -51,8 +51,8 @@ def _annotation(spec: FieldSpec) -> Any:
     vocab = spec.vocab
     if vocab is None:
         return _PYTHON_TYPES[spec.type]
-    term = Annotated[vocab, BeforeValidator(vocab.parse)]  # codes and labels in any language
-    return term if spec.type == "enum" else list[term]  # type: ignore[valid-type]
+    term: Any = Annotated[vocab, BeforeValidator(vocab.parse)]  # codes and labels in any language
+    return term if spec.type == "enum" else list[term]
 
 
 def record_model(layer: LayerSpec, name: str, base: type[Record] = Record) -> type[Record]:

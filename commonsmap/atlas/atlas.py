@@ -442,8 +442,8 @@ def _as_frame(data: Any, spec: LayerSpec, crs: Any) -> pd.DataFrame:
     """Turn records into a frame; geometries given as Python objects are in the atlas CRS."""
     if isinstance(data, pd.DataFrame):
         return data
-    records = [data] if isinstance(data, Mapping | Record) else list(data)
-    records = [r.to_row() if isinstance(r, Record) else r for r in records]
+    given = [data] if isinstance(data, Mapping | Record) else list(data)
+    records: list[Mapping[str, Any]] = [r.to_row() if isinstance(r, Record) else r for r in given]
     if not records:
         return pd.DataFrame()
     if spec.is_spatial and any("geometry" in r for r in records):
