@@ -47,7 +47,7 @@ def _fail(path: Path, reason: str) -> InvalidInputError:
 
 def _gdal_read(target: str, path: Path, layer: str | None = None, **options: Any) -> gpd.GeoDataFrame:
     try:
-        return pyogrio.read_dataframe(target, layer=layer, **options)
+        return pyogrio.read_dataframe(target, layer=layer, use_arrow=True, **options)
     except _READ_ERRORS as exc:
         raise _fail(path, f"cannot read the file ({_gdal_message(exc)}); is it complete and of the "
                           f"format its name says?") from exc
