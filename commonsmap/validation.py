@@ -7,7 +7,7 @@ fixes a file in one pass; nothing is written when anything is wrong.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,7 +54,7 @@ def _is_missing(value: Any) -> bool:
 def _per_value(series: pd.Series, spec: FieldSpec, convert: Callable[[Any], Any],
                problems: list[Problem]) -> pd.Series:
     """Convert each distinct non-missing value once; record the rows whose value fails."""
-    missing = series.map(_is_missing).to_numpy(dtype=bool)
+    missing = series.isna().to_numpy(dtype=bool)
     present = series[~missing]
     if present.map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
         keys = present.map(lambda v: json.dumps(v, sort_keys=True, default=str)
@@ -110,7 +110,7 @@ def _as_json(value: Any) -> Any:
 
 
 def _numeric(series: pd.Series, spec: FieldSpec, problems: list[Problem], integer: bool) -> pd.Series:
-    missing = series.map(_is_missing)
+    missing = series.isna()
     numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
     failed = numbers.isna() & ~missing
     if integer:
@@ -125,7 +125,7 @@ def _numeric(series: pd.Series, spec: FieldSpec, problems: list[Problem], intege
 
 
 def _temporal(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -> pd.Series:
-    missing = series.map(_is_missing)
+    missing = series.isna()
     stamps = pd.to_datetime(series.where(~missing, None), errors="coerce", utc=True, format="mixed")
     failed = stamps.isna() & ~missing
     for row in np.flatnonzero(failed.to_numpy()):
@@ -158,13 +158,13 @@ def coerce_column(series: pd.Series, spec: FieldSpec, problems: list[Problem]) -
         return _per_value(series, spec, _as_list, problems)
     if spec.type == "json":
         return _per_value(series, spec, _as_json, problems)
-    missing = series.map(_is_missing).to_numpy(dtype=bool)
-    text = series.astype(object).where(~missing, None)
-    not_text = ~missing & ~text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-    if not_text.any():
-        text[not_text] = text[not_text].map(_text)
-    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return stripped.where(stripped.map(lambda v: v != ""), None)
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        missing = series.isna().to_numpy(dtype=bool)
+        series = series.astype(object).where(~missing, None)
+        series[~missing] = series[~missing].map(_text)
+    stripped = series.astype("string").str.strip()
+    stripped = stripped.mask(stripped == "")
+    return stripped.astype(object).where(stripped.notna(), None)
 
 
 def _text(value: Any) -> str:
@@ -174,7 +174,17 @@ def _text(value: Any) -> str:
 
 
 def _new_ids(count: int) -> list[str]:
-    return [str(uuid.uuid4()) for _ in range(count)]
+    """Return ``count`` random (version 4) UUIDs as text, generated in bulk."""
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    hexed = np.empty((count, 32), dtype=np.uint8)
+    hexed[:, 0::2], hexed[:, 1::2] = digits[raw >> 4], digits[raw & 0x0F]
+    dashed = np.full((count, 36), ord("-"), dtype=np.uint8)
+    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        dashed[:, at:at + stop - start] = hexed[:, start:stop]
+    return dashed.view("S36").ravel().astype(str).tolist()
 
 
 def validate_frame(frame: pd.DataFrame, layer: LayerSpec, *, atlas_crs: CRS, custodian: str | None,
@@ -288,18 +298,15 @@ def _fill_system_fields(out: dict[str, pd.Series], frame: pd.DataFrame, layer: L
     out["custodian"] = (pd.Series([custodian] * count, dtype=object) if keeper is None
                         else keeper.where(keeper.notna(), custodian))
     if extra_columns:
-        records = frame[extra_columns].astype(object).where(frame[extra_columns].notna(), None)
-        kept = [{k: _plain(v) for k, v in row.items() if v is not None} for row in records.to_dict("records")]
-        previous = out.get("extra")
-        if previous is not None:
-            kept = [{**(p or {}), **k} for p, k in zip(previous, kept, strict=True)]
-        out["extra"] = pd.Series([k or None for k in kept], dtype=object)
+        out["extra"] = _extra(frame[extra_columns], out.get("extra"))
 
 
-def _plain(value: Any) -> Any:
-    """Return a JSON-friendly version of a value read from a file."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
+def _extra(columns: pd.DataFrame, previous: pd.Series | None) -> pd.Series:
+    """Keep a file's unmatched columns as one JSON object per row (as JSON text, made in bulk)."""
+    text = columns.to_json(orient="records", lines=True, date_format="iso", force_ascii=False,
+                           default_handler=str)
+    rows = text.split("\n")[: len(columns)]
+    if previous is None or previous.isna().all():
+        return pd.Series(rows, dtype=object)
+    merged = [{**(p if isinstance(p, dict) else {}), **json.loads(r)} for p, r in zip(previous, rows, strict=True)]
+    return pd.Series(merged, dtype=object)

@@ -47,7 +47,8 @@ def _missing(value: Any) -> bool:
 def to_sql(series: pd.Series, spec: FieldSpec) -> list[Any]:
     """Return a column's values as SQL parameters (None for missing)."""
     if spec.type in JSON_TYPES:
-        return [None if _missing(v) else json.dumps(v, ensure_ascii=False, default=str) for v in series]
+        return [None if _missing(v) else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                for v in series]
     if spec.type == "date":
         text = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
         return [None if _missing(v) else v for v in text]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from commonsmap.atlas import codec, gpkg_blob
+from commonsmap.atlas import codec, gpkg_blob, gpkg_bulk
 from commonsmap.atlas.gpkg_schema import (
     CONTEXT_TABLE,
     GEOMETRY_COLUMN,
@@ -33,7 +34,7 @@ from commonsmap.atlas.gpkg_schema import (
 )
 from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec
-from commonsmap.errors import AtlasError, NotFoundError, VersionConflictError
+from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError, VersionConflictError
 
 BULK_ROWS = 2000
 """Above this many rows an insert maintains the spatial index in bulk rather than by trigger."""
@@ -100,9 +101,15 @@ class GeoPackageStore(Store):
     def read(self, layer: str, *, where: str | None = None, bbox: tuple[float, float, float, float] | None = None,
              columns: list[str] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
         spec = self.catalogue[layer]
+        self._roll_back_interrupted_write()
         frame = pyogrio.read_dataframe(self.path, layer=layer, where=where, bbox=bbox, columns=columns,
                                        use_arrow=True, read_geometry=spec.is_spatial)
         return _normalise(frame, spec)
+
+    def _roll_back_interrupted_write(self) -> None:
+        """Let SQLite roll back a write cut off by a crash (a hot journal): GDAL reads refuse such a file."""
+        with self._reader() as connection:
+            connection.execute("SELECT count(*) FROM gpkg_contents").fetchone()
 
     def get(self, layer: str, feature_id: str) -> Row | None:
         with self._reader() as connection:
@@ -154,12 +161,18 @@ class GeoPackageStore(Store):
     # -- writing ---------------------------------------------------------------------------
     @contextmanager
     def transaction(self, context: WriteContext) -> Iterator[StoreTransaction]:
-        with self._writer() as connection:
-            connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = ?, who = ?, changeset = ?, note = ?, op = NULL",
-                               (codec.format_datetime(context.at), context.who, context.changeset, context.note))
-            yield _Transaction(self, connection, context)
-            connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = NULL, who = NULL, changeset = NULL, "
-                               "note = NULL, op = NULL")
+        connection = _connect(self.path)
+        transaction = _Transaction(self, connection, context)
+        try:
+            yield transaction
+            transaction.commit()
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+            transaction.cleanup()
 
     @contextmanager
     def _writer(self) -> Iterator[sqlite3.Connection]:
@@ -185,41 +198,68 @@ class GeoPackageStore(Store):
 
 
 class _Transaction(StoreTransaction):
+    """Reads run on the connection as they come; the write lock is taken at the first write."""
+
     def __init__(self, store: GeoPackageStore, connection: sqlite3.Connection, context: WriteContext) -> None:
         self.store = store
         self.connection = connection
         self.context = context
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    def _begin(self) -> None:
+        if self.connection.in_transaction:
+            return
+        self.connection.execute("BEGIN IMMEDIATE")
+        self.connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = ?, who = ?, changeset = ?, note = ?, op = NULL",
+                                (codec.format_datetime(self.context.at), self.context.who, self.context.changeset,
+                                 self.context.note))
+
+    def commit(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute(f"UPDATE {CONTEXT_TABLE} SET at = NULL, who = NULL, changeset = NULL, "
+                                    "note = NULL, op = NULL")
+            self.connection.execute("COMMIT")
+
+    def cleanup(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     def insert(self, layer: str, frame: gpd.GeoDataFrame | pd.DataFrame) -> int:
         spec = self.store.catalogue[layer]
         if len(frame) == 0:
             return 0
+        try:
+            if spec.is_spatial and len(frame) >= BULK_ROWS and not self.connection.in_transaction:
+                self._insert_staged(spec, frame)
+            else:
+                self._insert_rows(spec, frame)
+        except sqlite3.IntegrityError as exc:
+            raise InvalidInputError(f"cannot write to layer {layer!r}: {exc} (another writer may have added "
+                                    "the same ids meanwhile)") from exc
+        if spec.is_spatial:
+            _extend_extent(self.connection, layer, np.asarray(frame.geometry.values, dtype=object), self.context)
+        return len(frame)
+
+    def _insert_rows(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
         names = spec.field_names
         columns = [codec.to_sql(frame[name], spec.field(name)) for name in names]
-        geometries = None
         if spec.is_spatial:
-            geometries = np.asarray(frame.geometry.values, dtype=object)
-            columns.append(gpkg_blob.encode(geometries, self.store.srs_id))
+            columns.append(gpkg_blob.encode(np.asarray(frame.geometry.values, dtype=object), self.store.srs_id))
             names = [*names, GEOMETRY_COLUMN]
-        sql = (f"INSERT INTO {quote(layer)} ({', '.join(map(quote, names))}) "
-               f"VALUES ({', '.join('?' * len(names))})")
-        bulk = spec.is_spatial and len(frame) >= BULK_ROWS
-        connection = self.connection
-        if not bulk:
-            connection.executemany(sql, zip(*columns, strict=True))
-        else:
-            with _triggers_suspended(connection, layer, ("rtree_%_insert", "trigger_insert_feature_count_%")):
-                last = connection.execute(f"SELECT coalesce(max(fid), 0) FROM {quote(layer)}").fetchone()[0]
-                connection.executemany(sql, zip(*columns, strict=True))
-                fids = [r[0] for r in connection.execute(
-                    f"SELECT fid FROM {quote(layer)} WHERE fid > ? ORDER BY fid", (last,))]
-                _bulk_index(connection, layer, fids, geometries)
-                connection.execute("UPDATE gpkg_ogr_contents SET feature_count = "
-                                   f"(SELECT count(*) FROM {quote(layer)}) WHERE lower(table_name) = lower(?)",
-                                   (layer,))
-        if geometries is not None:
-            _extend_extent(connection, layer, geometries, self.context)
-        return len(frame)
+        self._begin()
+        self.connection.executemany(f"INSERT INTO {quote(spec.name)} ({', '.join(map(quote, names))}) "
+                                    f"VALUES ({', '.join('?' * len(names))})", zip(*columns, strict=True))
+
+    def _insert_staged(self, spec: LayerSpec, frame: pd.DataFrame) -> None:
+        """Stage the rows with GDAL in a temporary GeoPackage, then copy them in one transaction."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="commonsmap-")
+        staging = Path(self._scratch.name) / "staging.gpkg"
+        gpkg_bulk.write_staging(frame, spec, self.store.srs_id, staging)
+        self.connection.execute(f"ATTACH DATABASE ? AS {gpkg_bulk.STAGING}", (str(staging),))
+        self._begin()
+        suspended = ("rtree_%_insert", "trigger_insert_feature_count_%", "commonsmap_history_%_insert")
+        with _triggers_suspended(self.connection, spec.name, suspended):
+            gpkg_bulk.copy_staged(self.connection, spec, self.context)
 
     def get(self, layer: str, feature_id: str) -> Row | None:
         return _fetch(self.connection, self.store.catalogue[layer], feature_id)
@@ -239,6 +279,7 @@ class _Transaction(StoreTransaction):
             else:
                 assignments.append(quote(name))
                 params.append(codec.value_to_sql(value, spec.field(name)))
+        self._begin()
         if op is not None:
             self.connection.execute(f"UPDATE {CONTEXT_TABLE} SET op = ?", (op,))
         guard, guard_params = ("", []) if expected_version is None else (" AND version = ?", [expected_version])
@@ -258,6 +299,7 @@ class _Transaction(StoreTransaction):
 
     def delete(self, layer: str, feature_id: str) -> None:
         self.store.catalogue[layer]
+        self._begin()
         cursor = self.connection.execute(f"DELETE FROM {quote(layer)} WHERE id = ?", (feature_id,))
         if cursor.rowcount == 0:
             raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
@@ -269,22 +311,13 @@ def _triggers_suspended(connection: sqlite3.Connection, layer: str, patterns: tu
     saved: list[tuple[str, str]] = []
     for pattern in patterns:
         saved += connection.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ?",
+            "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ?",
             (layer, pattern)).fetchall()
     for name, _ in saved:
-        connection.execute(f"DROP TRIGGER {quote(name)}")
+        connection.execute(f"DROP TRIGGER main.{quote(name)}")
     yield
     for _, sql in saved:
         connection.execute(sql)
-
-
-def _bulk_index(connection: sqlite3.Connection, layer: str, fids: list[int], geometries: Any) -> None:
-    bounds = shapely.bounds(geometries)
-    keep = ~np.isnan(bounds[:, 0])
-    rows = zip(np.asarray(fids)[keep].tolist(), bounds[keep, 0].tolist(), bounds[keep, 2].tolist(),
-               bounds[keep, 1].tolist(), bounds[keep, 3].tolist(), strict=True)
-    rtree = quote(f"rtree_{layer}_{GEOMETRY_COLUMN}")
-    connection.executemany(f"INSERT INTO {rtree} VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _extend_extent(connection: sqlite3.Connection, layer: str, geometries: Any, context: WriteContext) -> None:
