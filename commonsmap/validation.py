@@ -56,14 +56,17 @@ def _per_value(series: pd.Series, spec: FieldSpec, convert: Callable[[Any], Any]
     """Convert each distinct non-missing value once; record the rows whose value fails."""
     missing = series.isna().to_numpy(dtype=bool)
     present = series[~missing]
-    if present.map(lambda v: isinstance(v, list | dict | tuple | np.ndarray)).any():
+    nested = pd.api.types.infer_dtype(present, skipna=True) not in ("string", "integer", "floating", "boolean",
+                                                                    "mixed-integer-float", "empty")
+    if nested:
         keys = present.map(lambda v: json.dumps(v, sort_keys=True, default=str)
                            if isinstance(v, list | dict | tuple | np.ndarray) else v)
+        originals = dict(zip(keys, present, strict=True))
     else:
         keys = present
+        originals = {value: value for value in pd.unique(present)}
     converted: dict[Any, Any] = {}
     failed: dict[Any, str] = {}
-    originals = dict(zip(keys, present, strict=True))
     for key, original in originals.items():
         try:
             converted[key] = convert(original)
@@ -73,9 +76,9 @@ def _per_value(series: pd.Series, spec: FieldSpec, convert: Callable[[Any], Any]
         bad = keys.isin(list(failed))
         for row, key in zip(np.flatnonzero(~missing)[bad.to_numpy()], keys[bad], strict=True):
             problems.append(Problem(failed[key], row=int(row), field=spec.name))
-    out = pd.Series([None] * len(series), index=series.index, dtype=object)
-    out[~missing] = keys.map(lambda k: converted.get(k)).to_numpy(dtype=object)
-    return out
+    out = np.full(len(series), None, dtype=object)
+    out[~missing] = keys.map(converted).to_numpy(dtype=object)
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _boolean(value: Any) -> bool:
@@ -287,9 +290,10 @@ def _fill_system_fields(out: dict[str, pd.Series], frame: pd.DataFrame, layer: L
         for row in duplicated[duplicated].index:
             problems.append(Problem(f"id {ids[row]!r} appears more than once", row=int(row), field="id"))
     created = out.get("created")
-    out["created"] = (pd.Series([now] * count, dtype="datetime64[ms, UTC]") if created is None
+    stamps = pd.Series(pd.DatetimeIndex([now]).repeat(count)).astype("datetime64[ms, UTC]")
+    out["created"] = (stamps if created is None
                       else created.fillna(now))
-    out["updated"] = pd.Series([now] * count, dtype="datetime64[ms, UTC]")
+    out["updated"] = stamps.copy()
     out["version"] = pd.Series([1] * count, dtype="Int64")
     sensitivity = out.get("sensitivity")
     out["sensitivity"] = (pd.Series([layer.default_sensitivity] * count, dtype=object) if sensitivity is None

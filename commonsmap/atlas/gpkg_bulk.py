@@ -83,15 +83,35 @@ def copy_staged(connection: sqlite3.Connection, spec: LayerSpec, context: WriteC
     columns = ", ".join(quote(name) for name in [*spec.field_names, GEOMETRY_COLUMN])
     connection.execute(f"INSERT INTO main.{table} (fid, {columns}) SELECT fid + ?, {columns} FROM {staged} "
                        "ORDER BY fid", (offset,))
-    rtree = quote(f"rtree_{spec.name}_{GEOMETRY_COLUMN}")
-    connection.execute(f"INSERT INTO main.{rtree} SELECT id + ?, minx, maxx, miny, maxy FROM {STAGING}.{rtree}",
-                       (offset,))
+    _copy_spatial_index(connection, f"rtree_{spec.name}_{GEOMETRY_COLUMN}", offset)
     connection.execute(
         f"INSERT INTO main.{HISTORY_TABLE} (layer, feature_id, op, at, who, changeset, note) "
         f"SELECT ?, id, 'insert', ?, ?, ?, ? FROM {staged} ORDER BY fid",
         (spec.name, format_datetime(context.at), context.who, context.changeset, context.note))
     count = int(connection.execute(f"SELECT count(*) FROM {staged}").fetchone()[0])
-    connection.execute("UPDATE main.gpkg_ogr_contents SET feature_count = "
-                       f"(SELECT count(*) FROM main.{table}) WHERE lower(table_name) = lower(?)", (spec.name,))
+    for name in (spec.name, HISTORY_TABLE):
+        connection.execute("UPDATE main.gpkg_ogr_contents SET feature_count = "
+                           f"(SELECT count(*) FROM main.{quote(name)}) WHERE lower(table_name) = lower(?)", (name,))
     return count
+
+
+def _copy_spatial_index(connection: sqlite3.Connection, rtree: str, offset: int) -> None:
+    """Fill the atlas R-tree from the staged one.
+
+    Into an empty index with no fid offset the staged R-tree is the right one as it stands, so its
+    node tables are copied whole (GDAL built it in bulk); otherwise entries are inserted one by one.
+    """
+    shadows = ("node", "rowid", "parent")
+    empty = connection.execute(f"SELECT count(*) FROM main.{quote(rtree + '_rowid')}").fetchone()[0] == 0
+    same_nodes = connection.execute(
+        f"SELECT (SELECT length(data) FROM main.{quote(rtree + '_node')} WHERE nodeno = 1) = "
+        f"(SELECT length(data) FROM {STAGING}.{quote(rtree + '_node')} WHERE nodeno = 1)").fetchone()[0]
+    if offset == 0 and empty and same_nodes:
+        for shadow in shadows:
+            table = quote(f"{rtree}_{shadow}")
+            connection.execute(f"DELETE FROM main.{table}")
+            connection.execute(f"INSERT INTO main.{table} SELECT * FROM {STAGING}.{table}")
+        return
+    connection.execute(f"INSERT INTO main.{quote(rtree)} SELECT id + ?, minx, maxx, miny, maxy "
+                       f"FROM {STAGING}.{quote(rtree)}", (offset,))
 

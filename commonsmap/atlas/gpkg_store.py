@@ -40,6 +40,7 @@ BULK_ROWS = 2000
 """Above this many rows an insert maintains the spatial index in bulk rather than by trigger."""
 
 _BUSY_TIMEOUT_MS = 30_000
+_BULK_CACHE_KIB = 256 * 1024
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -257,8 +258,10 @@ class _Transaction(StoreTransaction):
         gpkg_bulk.write_staging(frame, spec, self.store.srs_id, staging)
         self.connection.execute(f"ATTACH DATABASE ? AS {gpkg_bulk.STAGING}", (str(staging),))
         self._begin()
+        self.connection.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
         suspended = ("rtree_%_insert", "trigger_insert_feature_count_%", "commonsmap_history_%_insert")
-        with _triggers_suspended(self.connection, spec.name, suspended):
+        with _triggers_suspended(self.connection, spec.name, suspended), \
+                _triggers_suspended(self.connection, HISTORY_TABLE, ("trigger_insert_feature_count_%",)):
             gpkg_bulk.copy_staged(self.connection, spec, self.context)
 
     def get(self, layer: str, feature_id: str) -> Row | None:
