@@ -44,8 +44,8 @@ _BULK_CACHE_KIB = 256 * 1024
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000,
-                                 check_same_thread=False)
+    connection = sqlite3.connect(Path(path).resolve().as_uri(), uri=True, isolation_level=None,
+                                 timeout=_BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     gpkg_blob.register_functions(connection)
     return connection
 
@@ -256,7 +256,8 @@ class _Transaction(StoreTransaction):
         self._scratch = tempfile.TemporaryDirectory(prefix="commonsmap-")
         staging = Path(self._scratch.name) / "staging.gpkg"
         gpkg_bulk.write_staging(frame, spec, self.store.srs_id, staging)
-        self.connection.execute(f"ATTACH DATABASE ? AS {gpkg_bulk.STAGING}", (str(staging),))
+        # Read-only, so the copy is a transaction on the atlas alone (no super-journal beside it).
+        self.connection.execute(f"ATTACH DATABASE ? AS {gpkg_bulk.STAGING}", (staging.as_uri() + "?mode=ro",))
         self._begin()
         self.connection.execute(f"PRAGMA cache_size = {-_BULK_CACHE_KIB}")
         suspended = ("rtree_%_insert", "trigger_insert_feature_count_%", "commonsmap_history_%_insert")

@@ -85,7 +85,7 @@ def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str], what: 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("moment", "seed"), [("validating", 7), ("inserting", 11)])
+@pytest.mark.parametrize(("moment", "seed"), [("staging", 7), ("copying", 11)])
 def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(
         tmp_path: Path, data: Path, large_file: Path, moment: str, seed: int) -> None:
     folder = tmp_path / "atlas"
@@ -112,10 +112,10 @@ def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(
             if not line:
                 pytest.fail(f"the import ended (exit {proc.wait()}) before writing: {_stderr(proc)}")
             steps.append(line.strip())
-        if moment == "inserting":
-            # Rows are going into the file once it grows past its size (the page cache spills).
+        if moment == "copying":
+            # The copy into the atlas has begun once the file grows (the page cache spills).
             _wait_for(lambda: path.stat().st_size > size + 4_000_000, proc, "the rows reached the file")
-        time.sleep(rng.uniform(0.3, 1.0) if moment == "validating" else rng.uniform(0.05, 0.3))
+        time.sleep(rng.uniform(0.2, 0.6) if moment == "staging" else rng.uniform(0.0, 0.05))
         assert proc.poll() is None, "the import finished before it could be killed"
         grown = path.stat().st_size - size
         os.kill(proc.pid, signal.SIGKILL)
@@ -128,23 +128,18 @@ def test_sigkill_during_a_large_import_leaves_the_atlas_as_before(
             if stream is not None:
                 stream.close()
     assert "finished" not in steps
-    # Killed inside the write transaction (BEGIN IMMEDIATE comes before validation): the journal is there.
     journal = folder / "atlas.gpkg-journal"
-    assert sorted(p.name for p in folder.iterdir()) == ["atlas.gpkg", journal.name]
-    # A journal is "hot" (to be rolled back) once its header is synced, which SQLite does before it
-    # writes pages into the database; until then the magic number is zeros and the file is untouched.
-    hot = journal.read_bytes()[:8] != bytes(8)
-    if moment == "inserting":
-        assert grown > 4_000_000 and hot
+    if moment == "staging":
+        # Validation and GDAL's staging file come before any write to the atlas: it was never touched.
+        assert sorted(p.name for p in folder.iterdir()) == ["atlas.gpkg"]
+        assert grown == 0 and digest(path) == before_digest
     else:
-        assert grown == 0
-    assert hot or digest(path) == before_digest
+        # Killed inside the copy transaction: SQLite's hot journal holds the pages to roll back.
+        assert sorted(p.name for p in folder.iterdir()) == ["atlas.gpkg", journal.name]
+        assert grown > 4_000_000 and journal.read_bytes()[:8] != bytes(8)
 
     reopened = cm.open_atlas(path)
-    # Opening rolls a hot journal back and deletes it; SQLite ignores a cold one, and the next write
-    # transaction removes it (checked below).
-    leftover = sorted(p.name for p in folder.iterdir())
-    assert leftover == (["atlas.gpkg"] if hot else ["atlas.gpkg", journal.name])
+    assert sorted(p.name for p in folder.iterdir()) == ["atlas.gpkg"]
     assert digest(path) == before_digest
     assert_valid_geopackage(path)
     with closing(sqlite3.connect(path)) as connection:
