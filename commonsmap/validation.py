@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -177,16 +178,32 @@ def _text(value: Any) -> str:
 
 
 def _new_ids(count: int) -> list[str]:
-    """Return ``count`` random (version 4) UUIDs as text, generated in bulk."""
-    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    """Return ``count`` new UUIDs (version 7, RFC 9562) as text, generated in bulk.
+
+    The first 48 bits are the time in milliseconds and the next 42 a counter from a random start
+    (RFC 9562, method 1), so ids sort in the order they were made: appended to the end of the id
+    indexes rather than scattered through them, which keeps large imports fast.
+    """
+    stamp = time.time_ns() // 1_000_000
+    start = int.from_bytes(os.urandom(6), "big") >> 7  # 41 random bits: room to count up
+    counter = start + np.arange(count, dtype=np.uint64)
+    tail = np.frombuffer(os.urandom(4 * count), dtype=">u4").astype(np.uint64)
+    raw = np.zeros((count, 16), dtype=np.uint8)
+    for i in range(6):
+        raw[:, i] = (stamp >> (40 - 8 * i)) & 0xFF
+    raw[:, 6] = 0x70 | ((counter >> np.uint64(38)) & np.uint64(0x0F)).astype(np.uint8)
+    raw[:, 7] = ((counter >> np.uint64(30)) & np.uint64(0xFF)).astype(np.uint8)
+    raw[:, 8] = 0x80 | ((counter >> np.uint64(24)) & np.uint64(0x3F)).astype(np.uint8)
+    for i, shift in enumerate((16, 8, 0)):
+        raw[:, 9 + i] = ((counter >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.uint8)
+    for i, shift in enumerate((24, 16, 8, 0)):
+        raw[:, 12 + i] = ((tail >> np.uint64(shift)) & np.uint64(0xFF)).astype(np.uint8)
     digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     hexed = np.empty((count, 32), dtype=np.uint8)
     hexed[:, 0::2], hexed[:, 1::2] = digits[raw >> 4], digits[raw & 0x0F]
     dashed = np.full((count, 36), ord("-"), dtype=np.uint8)
-    for start, stop, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
-        dashed[:, at:at + stop - start] = hexed[:, start:stop]
+    for begin, end, at in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        dashed[:, at:at + end - begin] = hexed[:, begin:end]
     return dashed.view("S36").ravel().astype(str).tolist()
 
 
