@@ -38,6 +38,8 @@ def _column(series: pd.Series, spec: FieldSpec, arrow_type: pa.DataType) -> pa.A
     if spec.type in JSON_TYPES:
         if series.isna().all():
             return pa.nulls(len(series), type=pa.string())
+        if pd.api.types.infer_dtype(series, skipna=True) == "string":  # already JSON text
+            return pa.array(series, type=pa.string(), from_pandas=True)
         return _json_text(series)
     if spec.type == "date":
         return pa.array(pd.to_datetime(series).astype("datetime64[ms]"), from_pandas=True).cast(pa.date32())

@@ -205,3 +205,30 @@ def test_pyogrio_lists_and_reads_every_layer_after_writes(atlas: cm.Atlas) -> No
     for name, _ in pyogrio.list_layers(atlas.location):
         pyogrio.read_dataframe(atlas.location, layer=name)
     assert_valid_geopackage(atlas.location)
+
+
+def test_bulk_appends_to_a_layer_that_already_has_rows_and_deletions(atlas: cm.Atlas) -> None:
+    def squares(start: int, count: int) -> gpd.GeoDataFrame:
+        cells = [shapely.box(i * 0.001, 1, i * 0.001 + 0.0005, 1.0005) for i in range(start, start + count)]
+        return gpd.GeoDataFrame({"cadastral_ref": [f"P{i}" for i in range(start, start + count)]},
+                                geometry=cells, crs=4326)
+
+    first = atlas.add("parcels", squares(0, 2500))
+    atlas.delete("parcels", first.ids[-1])
+    second = atlas.add("parcels", squares(2500, 2500), who="bulk")
+    parcels = atlas["parcels"]
+    assert len(parcels) == 4999 and first.ids[-1] not in set(parcels["id"])
+    assert sorted(atlas.layer("parcels", bbox=(2.5001, 1.0001, 2.5031, 1.0004))["cadastral_ref"]) == [
+        "P2500", "P2501", "P2502", "P2503"]
+    assert sorted(atlas.layer("parcels", bbox=(2.4971, 1.0001, 2.4989, 1.0004))["cadastral_ref"]) == [
+        "P2497", "P2498"]
+    history = atlas.history("parcels")
+    assert (history["op"] == "insert").sum() == 5000 and (history["op"] == "delete").sum() == 1
+    assert set(history[history["who"] == "bulk"]["feature_id"]) == set(second.ids)
+    connection = sqlite3.connect(atlas.location)
+    assert connection.execute("SELECT count(*) FROM rtree_parcels_geom").fetchone()[0] == 4999
+    assert connection.execute("SELECT count(*) FROM parcels p JOIN rtree_parcels_geom r ON r.id = p.fid"
+                              ).fetchone()[0] == 4999
+    counts = dict(connection.execute("SELECT table_name, feature_count FROM gpkg_ogr_contents"))
+    assert counts["parcels"] == 4999 and counts["commonsmap_history"] == 5001
+    assert_valid_geopackage(atlas.location)
