@@ -23,6 +23,7 @@ from pyproj import CRS
 from commonsmap.atlas.codec import JSON_TYPES, format_datetime
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import InvalidInputError, Problem
+from commonsmap.io.mapping import shapefile_names
 
 ExportFormat = Literal["gpkg", "geojson", "csv", "shp", "kml"]
 FORMATS: dict[str, ExportFormat] = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".csv": "csv",
@@ -159,7 +160,7 @@ def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, pat
     InvalidInputError
         If a text value is longer than a Shapefile can hold (nothing is cut silently).
     """
-    flat = _dated_as_text(_flat(frame, spec), spec)
+    flat = _dated_as_text(_flat(frame, spec), spec).rename(columns=shapefile_names(spec))
     _check_dbf_limits(pd.DataFrame(flat.drop(columns=flat.geometry.name) if isinstance(flat, gpd.GeoDataFrame)
                                    else flat))
     zipped = path.suffix.lower() == ".zip"

@@ -25,13 +25,33 @@ def _key(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
+def shapefile_names(layer: LayerSpec) -> dict[str, str]:
+    """Return ``{field: name of at most ten characters}``, unique within the layer, for Shapefiles.
+
+    Exports write these names and imports recognise them, so a Shapefile round trip keeps every field.
+    """
+    names: dict[str, str] = {}
+    for spec in layer.all_fields:
+        short, number = spec.name[:_SHAPEFILE_NAME_LENGTH], 0
+        while short in names.values():
+            number += 1
+            suffix = f"_{number}"
+            short = spec.name[: _SHAPEFILE_NAME_LENGTH - len(suffix)] + suffix
+        names[spec.name] = short
+    return names
+
+
 def field_aliases(layer: LayerSpec) -> dict[str, str]:
     """Return ``{normalised alias: field name}`` for automatic matching."""
     aliases: dict[str, str] = {}
+    short = shapefile_names(layer)
     for spec in layer.all_fields:
-        names = [spec.name, spec.name[:_SHAPEFILE_NAME_LENGTH], *spec.label.values()]
-        for alias in names:
-            aliases.setdefault(_key(alias), spec.name)
+        aliases.setdefault(_key(spec.name), spec.name)
+    for spec in layer.all_fields:
+        aliases.setdefault(_key(short[spec.name]), spec.name)
+    for spec in layer.all_fields:
+        for label in spec.label.values():
+            aliases.setdefault(_key(label), spec.name)
     return aliases
 
 

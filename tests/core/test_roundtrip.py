@@ -21,7 +21,8 @@ COMPARED_SYSTEM = ["id", "sensitivity", "custodian", "created", "extra"]
 
 SOURCES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "geojson": ("kh_community_forests.geojson", "commons", {"values": {"kind": "forest"}, "unknown": "keep"}),
-    "gpkg": ("bubenec_plots.gpkg", "parcels", {"mapping": {"ID": "cadastral_ref"}, "unknown": "keep"}),
+    "gpkg": ("bubenec_plots.gpkg", "parcels",
+             {"mapping": {"ID": "cadastral_ref"}, "values": {"cadastral_unit": "730106"}, "unknown": "keep"}),
     "shp": ("bologna_zones.shp", "admin_units",
             {"mapping": {"nomezona": "name", "codzona": "code"}, "values": {"kind": "zone"}, "unknown": "keep"}),
     "zip": ("bologna_zones.zip", "admin_units",
