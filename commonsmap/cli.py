@@ -148,7 +148,7 @@ def info(path: AtlasPath) -> None:
         for key, value in sorted(atlas.metadata.items()):
             console.print(f"[bold]{key}[/]: {value}", highlight=False)
         console.print(f"[bold]size[/]: {Path(atlas.location).stat().st_size / 1e6:.2f} MB")
-        console.print(f"[bold]history entries[/]: {len(atlas.history())}")
+        console.print(f"[bold]history entries[/]: {atlas.store.history_count()}")
         console.print(_counts_table(atlas))
 
 
@@ -180,7 +180,7 @@ def history(path: AtlasPath,
             limit: Annotated[int, typer.Option(help="Show the last N entries.")] = 50) -> None:
     """Show who changed what, and when."""
     with _clear_errors():
-        entries = open_atlas(path).history(layer, feature).tail(limit)
+        entries = open_atlas(path).history(layer, feature, last=limit)
     table = Table(title="history")
     for column in ("entry", "at", "who", "op", "layer", "feature", "changed", "note"):
         table.add_column(column)

@@ -361,14 +361,15 @@ class Atlas:
         return export_frame(frame, self.catalogue[layer], path, fmt, columns)
 
     # -- history ------------------------------------------------------------------------------
-    def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:
+    def history(self, layer: str | None = None, feature_id: str | None = None,
+                last: int | None = None) -> pd.DataFrame:
         """Every write, oldest first: entry, layer, feature_id, op, at, who, changeset, note, before, after.
 
         ``before`` and ``after`` are dicts of the feature's fields (geometry included). An
         insert records no ``after``: the inserted state is the ``before`` of the next change,
-        or the current feature.
+        or the current feature. ``last`` keeps only the most recent entries.
         """
-        return self.store.history(layer, feature_id)
+        return self.store.history(layer, feature_id, last)
 
     def state_at(self, layer: str, feature_id: str, at: Any) -> Row | None:
         """Return the feature as it was at time ``at`` (None if it did not exist then)."""

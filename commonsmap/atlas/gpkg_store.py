@@ -127,8 +127,10 @@ class GeoPackageStore(Store):
             sql = f"SELECT count(*) FROM {quote(layer)}" + (f" WHERE {where}" if where else "")
             return int(connection.execute(sql).fetchone()[0])
 
-    def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:
-        clauses, params = [], []
+    def history(self, layer: str | None = None, feature_id: str | None = None,
+                last: int | None = None) -> pd.DataFrame:
+        clauses: list[str] = []
+        params: list[Any] = []
         if layer is not None:
             clauses.append("layer = ?")
             params.append(layer)
@@ -139,13 +141,19 @@ class GeoPackageStore(Store):
         with self._reader() as connection:
             frame = pd.read_sql_query(
                 f"SELECT fid AS entry, layer, feature_id, op, at, who, changeset, note, before, before_geom, "
-                f"after, after_geom FROM {HISTORY_TABLE}{where} ORDER BY fid", connection, params=params)
+                f"after, after_geom FROM {HISTORY_TABLE}{where} ORDER BY fid DESC"
+                + ("" if last is None else f" LIMIT {int(last)}"), connection, params=params)
+        frame = frame.iloc[::-1].reset_index(drop=True)
         frame["at"] = pd.to_datetime(frame["at"], utc=True, format="ISO8601")
         layers = frame["layer"].tolist()
         for side in ("before", "after"):
             states = zip(layers, frame[side].tolist(), frame[f"{side}_geom"].tolist(), strict=True)
             frame[side] = pd.Series([_state(self.catalogue, *state) for state in states], dtype=object)
         return frame.drop(columns=["before_geom", "after_geom"])
+
+    def history_count(self) -> int:
+        with self._reader() as connection:
+            return int(connection.execute(f"SELECT count(*) FROM {HISTORY_TABLE}").fetchone()[0])
 
     def metadata(self) -> dict[str, str]:
         with self._reader() as connection:

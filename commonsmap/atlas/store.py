@@ -87,8 +87,13 @@ class Store(ABC):
         """Count the rows of a layer."""
 
     @abstractmethod
-    def history(self, layer: str | None = None, feature_id: str | None = None) -> pd.DataFrame:
-        """Return history entries, oldest first."""
+    def history(self, layer: str | None = None, feature_id: str | None = None,
+                last: int | None = None) -> pd.DataFrame:
+        """Return history entries (the ``last`` ones only, if given), oldest first."""
+
+    @abstractmethod
+    def history_count(self) -> int:
+        """Number of history entries."""
 
     @abstractmethod
     def transaction(self, context: WriteContext) -> AbstractContextManager[StoreTransaction]:
