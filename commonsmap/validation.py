@@ -43,15 +43,6 @@ class ValidationReport:
         self.notes += geometry.notes
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None or isinstance(value, list | dict | tuple):
-        return value is None
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _per_value(series: pd.Series, spec: FieldSpec, convert: Callable[[Any], Any],
                problems: list[Problem]) -> pd.Series:
     """Convert each distinct non-missing value once; record the rows whose value fails."""

@@ -216,9 +216,13 @@ class Atlas:
         """
         levels = sensitivity_levels(max_sensitivity)
         clauses = [f"({where})"] if where else []
-        if len(levels) < len(SENSITIVITY_ORDER):
+        restricted = len(levels) < len(SENSITIVITY_ORDER)
+        if restricted:
             clauses.append("sensitivity IN (" + ", ".join(f"'{lvl}'" for lvl in levels) + ")")
-        return add_derived(name, self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox))
+        frame = self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox)
+        if restricted:  # again after reading: a ``where`` that closes its parenthesis cannot widen the levels
+            frame = frame[frame["sensitivity"].isin(levels)].reset_index(drop=True)
+        return add_derived(name, frame)
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         return self.layer(name)

@@ -82,8 +82,7 @@ def from_sql(value: Any, spec: FieldSpec) -> Any:
     if spec.type == "date":
         return pd.Timestamp(value)
     if spec.type == "datetime":
-        return pd.Timestamp(value).tz_convert("UTC") if pd.Timestamp(value).tzinfo else pd.Timestamp(
-            value, tz="UTC")
+        return pd.to_datetime(value, utc=True)
     if spec.type == "boolean":
         return bool(value)
     return value

@@ -232,3 +232,14 @@ def test_bulk_appends_to_a_layer_that_already_has_rows_and_deletions(atlas: cm.A
     counts = dict(connection.execute("SELECT table_name, feature_count FROM gpkg_ogr_contents"))
     assert counts["parcels"] == 4999 and counts["commonsmap_history"] == 5001
     assert_valid_geopackage(atlas.location)
+
+
+def test_a_where_clause_cannot_widen_the_sensitivity_levels(atlas: cm.Atlas, tmp_path: Path) -> None:
+    atlas.add("commons", [
+        {"name": "Plaza", "kind": "square", "geometry": shapely.Point(0, 0)},
+        {"name": "Sacred spring", "kind": "water", "sensitivity": "secret", "geometry": shapely.Point(1, 1)},
+    ])
+    escaping = "1 = 1) OR (1 = 1"
+    assert list(atlas.layer("commons", where=escaping, max_sensitivity="community")["name"]) == ["Plaza"]
+    written = atlas.export("commons", tmp_path / "out.geojson", where=escaping)
+    assert "Sacred" not in written[0].read_text(encoding="utf-8")
