@@ -82,7 +82,12 @@ class Style(BaseModel):
 
 
 class LayerSpec(BaseModel):
-    """A layer of the atlas, as declared in one catalogue file."""
+    """A layer of the atlas, as declared in one catalogue file.
+
+    ``holder_fields`` name the fields holding the parties whose members may see the layer's
+    ``community`` features (``"id"`` for the parties layer itself); ``public_fields`` the fields
+    a generalised feature keeps when shown to viewers below its sensitivity.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,6 +100,8 @@ class LayerSpec(BaseModel):
     editable: bool = True
     popup: tuple[str, ...] = ()
     title_field: str | None = None
+    holder_fields: tuple[str, ...] = ()
+    public_fields: tuple[str, ...] = ()
     style: Style = Field(default_factory=Style)
     fields: tuple[FieldSpec, ...]
 
@@ -112,6 +119,10 @@ class LayerSpec(BaseModel):
             raise ValueError(f"popup names unknown fields {unknown}")
         if self.title_field is not None and self.title_field not in names:
             raise ValueError(f"title_field {self.title_field!r} is not a field")
+        for setting in ("holder_fields", "public_fields"):
+            strangers = [n for n in getattr(self, setting) if n not in names and n != "id"]
+            if strangers:
+                raise ValueError(f"{setting} names unknown fields {strangers}")
         VOCABULARIES["sensitivity"](self.default_sensitivity)
         if self.geometry_required and self.geometry is None:
             raise ValueError("geometry_required needs a geometry type")
@@ -169,6 +180,14 @@ SYSTEM_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(name="custodian", type="string", system=True,
               label=_labels("Custodian", "Custodio", "Custode", "Guardião"),
               description="Who looks after the record: a party id or name."),
+    FieldSpec(name="publish_as", type="enum", vocabulary="generalisation", system=True,
+              label=_labels("Shown to others as", "Mostrado a otros como", "Mostrato agli altri come",
+                            "Mostrado aos outros como"),
+              description="How viewers below the feature's sensitivity see it: not at all (empty or hidden), "
+                          "as the coarse grid cell that holds it, or as its enclosing administrative unit."),
+    FieldSpec(name="dataset", type="ref", ref="datasets", system=True,
+              label=_labels("Dataset", "Conjunto de datos", "Insieme di dati", "Conjunto de dados"),
+              description="The dataset the record belongs to, which carries its licence and terms of use."),
     FieldSpec(name="extra", type="json", system=True,
               label=_labels("Other attributes", "Otros atributos", "Altri attributi", "Outros atributos"),
               description="Attributes of an imported file that the catalogue does not name, kept verbatim."),
@@ -191,7 +210,7 @@ class Catalogue(Mapping[str, LayerSpec]):
 
     def _check_refs(self) -> None:
         for layer in self._layers.values():
-            for spec in layer.fields:
+            for spec in layer.fields:  # system references (``dataset``) are checked only where the layer exists
                 if spec.ref is not None and spec.ref not in self._layers:
                     raise CatalogueError(f"layer {layer.name!r}, field {spec.name!r}: "
                                          f"refers to unknown layer {spec.ref!r}")

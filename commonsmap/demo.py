@@ -34,6 +34,7 @@ import pandas as pd
 from commonsmap.atlas.atlas import Atlas
 from commonsmap.catalogue import default_catalogue_dir
 from commonsmap.errors import AtlasError
+from commonsmap.territories import landmark_terms
 
 DEMO_DIR: Final[Path] = default_catalogue_dir() / "demo"
 """The folder of demo files (inside the installed ``layers`` package)."""
@@ -198,11 +199,15 @@ def _pacts(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame
 def _claims(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame:
     territories = _read("amazon_territories.geojson").rename(columns={"country": "country_name"})
     people = [_text(p) for p in territories["ethnicities_field"]]
+    statuses = [claim_status(s) for s in territories["status_field"]]
     return territories.assign(
         name=territories["name_field"],
         claimant=[parties[p] if p else None for p in people],
         basis="ancestral_occupation",
-        status=[claim_status(s) for s in territories["status_field"]],
+        status=statuses,
+        identity="indigenous",
+        recognition=[landmark_terms(s)[0] for s in statuses],
+        documentation=[landmark_terms(s)[1] for s in statuses],
         official_status=territories["status_field"],
         people=people,
         country=territories["country_code"],
@@ -252,19 +257,29 @@ def build_demo_atlas(path: str | Path, *, progress: Progress | None = None, over
     return atlas
 
 
+def _datasets(atlas: Atlas) -> dict[str, str]:
+    """One dataset per source file, carrying its licence and attribution; return ``{key: id}``."""
+    records = [{"title": row["title"], "licence": row["licence"], "licence_url": row["uri"],
+                "attribution": row["author"], "description": row["description"]} for row in _SOURCES.values()]
+    written = atlas.add("datasets", records, who=WHO, note="demo datasets")
+    return dict(zip(_SOURCES, written.ids, strict=True))
+
+
 def _fill(atlas: Atlas, report: Progress) -> None:
-    report("sources: one row per dataset")
-    records = [{**row, "sensitivity": "public"} for row in _SOURCES.values()]
+    report("datasets and sources: one per file")
+    datasets = _datasets(atlas)
+    records = [{**row, "sensitivity": "public", "dataset": datasets[key]} for key, row in _SOURCES.items()]
     written = atlas.add("sources", records, who=WHO, note="demo sources")
     sources = dict(zip(_SOURCES, written.ids, strict=True))
 
     report("admin_units: Bologna statistical zones")
     atlas.import_file(DEMO_DIR / "bologna_zones.geojson", "admin_units", who=WHO, unknown="keep",
                       mapping={"nomezona": "name", "codzona": "code", "quartiere": "parent"},
-                      values={"kind": "zone"})
+                      values={"kind": "zone", "dataset": datasets["zones"]})
 
     report("commons: Bologna allotments and parks (OpenStreetMap)")
-    atlas.add("commons", _commons(sources), who=WHO, note="import of bologna_osm_green.geojson",
+    atlas.add("commons", _commons(sources).assign(dataset=datasets["osm"]),
+              who=WHO, note="import of bologna_osm_green.geojson",
               unknown="keep")
 
     report("parties: stewards of the Paris shared gardens")
@@ -273,7 +288,8 @@ def _fill(atlas: Atlas, report: Progress) -> None:
                                "Steward (nom_gerant) of shared gardens in the Ville de Paris register")
 
     report("pacts: Paris shared gardens")
-    atlas.add("pacts", _pacts(steward_ids, sources), who=WHO, note="import of paris_jardins_partages.geojson",
+    atlas.add("pacts", _pacts(steward_ids, sources).assign(dataset=datasets["paris"]),
+              who=WHO, note="import of paris_jardins_partages.geojson",
               unknown="keep")
 
     report("parties: indigenous peoples of the Amazon territories")
@@ -282,13 +298,15 @@ def _fill(atlas: Atlas, report: Progress) -> None:
                               "People or peoples as named in the Amazon Mining Watch territory data")
 
     report("claims: Amazon indigenous territories most affected by mining")
-    atlas.add("claims", _claims(people_ids, sources), who=WHO, note="import of amazon_territories.geojson",
+    atlas.add("claims", _claims(people_ids, sources).assign(dataset=datasets["territories"]),
+              who=WHO, note="import of amazon_territories.geojson",
               unknown="keep")
 
     report("observations: mining detected in 2023 inside those territories")
     atlas.import_file(DEMO_DIR / "amazon_mining_2023.geojson", "observations", who=WHO, unknown="keep",
                       mapping={"mined_area_ha": "value"},
                       values={"kind": "mining", "observed_at": "2023-12-31", "sensitivity": "public",
+                              "dataset": datasets["mining"],
                               "observer": "Earth Genome (Amazon Mining Watch)",
                               "notes": "Mining scar first detected in 2023; value = mined area (ha)"})
 
@@ -296,4 +314,4 @@ def _fill(atlas: Atlas, report: Progress) -> None:
     atlas.import_file(DEMO_DIR / "san_felice_fogli.geojson", "parcels", who=WHO, unknown="keep",
                       mapping={"NATIONALCADASTRALZONINGREFERENCE": "cadastral_ref"},
                       values={"cadastral_unit": "H833", "owner_kind": "unknown",
-                              "designation": "not_designated"})
+                              "designation": "not_designated", "dataset": datasets["cadastre"]})

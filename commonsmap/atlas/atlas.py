@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from commonsmap.atlas.codec import utc_now
 from commonsmap.atlas.gpkg_store import GeoPackageStore
@@ -23,9 +24,12 @@ from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
 from commonsmap.derived import add_derived
 from commonsmap.errors import InvalidInputError, NotFoundError, Problem, VersionConflictError
+from commonsmap.generalise import default_cell_size
+from commonsmap.generalise import generalise as generalise_rows
 from commonsmap.geometry import OnInvalid, parse_crs
 from commonsmap.io.importing import ImportResult
 from commonsmap.model import Record
+from commonsmap.privacy import GENERALISED_COLUMN, Viewer, generalisable_filter, row_access, sql_prefilter
 from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
 from commonsmap.vocabularies import SENSITIVITY_ORDER
 
@@ -68,7 +72,7 @@ class AtlasTransaction:
         clean, report = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian,
                                        unknown=unknown, on_invalid=on_invalid, crs=crs)
         _check_new_ids(self._tx, spec, clean)
-        _check_references(self._tx, spec, clean)
+        _check_references(self._tx, self._atlas.catalogue, spec, clean)
         self._tx.insert(layer, clean)
         return WriteResult(layer, clean["id"].tolist(), report)
 
@@ -88,7 +92,7 @@ class AtlasTransaction:
         if spec.is_spatial:
             frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
         clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
-        _check_references(self._tx, spec, clean)
+        _check_references(self._tx, self._atlas.catalogue, spec, clean)
         row = clean.iloc[0].to_dict()
         row.pop("geometry", None)
         values = {name: row[name] for name in spec.field_names if name not in ("id", "created")}
@@ -191,16 +195,17 @@ class Atlas:
         """The catalogue entry of a layer."""
         return self.catalogue[layer]
 
-    def counts(self) -> dict[str, int]:
-        """Number of features in each layer."""
-        return {name: self.store.count(name) for name in self.catalogue}
+    def counts(self, viewer: Viewer | None = None) -> dict[str, int]:
+        """Number of features in each layer (those ``viewer`` may see, when given)."""
+        return {name: self.count(name, viewer=viewer) for name in self.catalogue}
 
     def __repr__(self) -> str:
         return f"Atlas({self.location!r}, {self.crs.to_string()})"
 
     # -- reading ------------------------------------------------------------------------------
     def layer(self, name: str, *, bbox: tuple[float, float, float, float] | None = None,
-              where: str | None = None, max_sensitivity: str = "secret") -> gpd.GeoDataFrame | pd.DataFrame:
+              where: str | None = None, max_sensitivity: str = "secret",
+              viewer: Viewer | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
         """Read a layer as a GeoDataFrame (a DataFrame for layers without geometry).
 
         Parameters
@@ -210,19 +215,68 @@ class Atlas:
         bbox : tuple of float, optional
             ``(minx, miny, maxx, maxy)`` in the atlas CRS; uses the spatial index.
         where : str, optional
-            An SQL filter on attributes, e.g. ``"kind = 'forest'"``.
+            An SQL filter on attributes, e.g. ``"kind = 'forest'"``. It is trusted code, never
+            user input (the API translates its filters itself). Generalised features do not
+            take part in attribute filters.
         max_sensitivity : str, default "secret"
             Leave out features more sensitive than this level.
+        viewer : Viewer, optional
+            Who is looking (see :mod:`commonsmap.privacy`): the layer as that viewer may see
+            it, with a boolean ``generalised`` column. Without a viewer, the whole layer (the
+            atlas file's owner sees everything).
         """
         levels = sensitivity_levels(max_sensitivity)
         clauses = [f"({where})"] if where else []
         restricted = len(levels) < len(SENSITIVITY_ORDER)
         if restricted:
             clauses.append("sensitivity IN (" + ", ".join(f"'{lvl}'" for lvl in levels) + ")")
-        frame = self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox)
+        if viewer is None:
+            frame = self.store.read(name, where=" AND ".join(clauses) or None, bbox=bbox)
+        else:
+            frame = self._read_for(viewer, name, clauses, bbox, generalise=where is None)
         if restricted:  # again after reading: a ``where`` that closes its parenthesis cannot widen the levels
             frame = frame[frame["sensitivity"].isin(levels)].reset_index(drop=True)
         return add_derived(name, frame)
+
+    def _read_for(self, viewer: Viewer, name: str, clauses: list[str],
+                  bbox: tuple[float, float, float, float] | None, generalise: bool) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Read what ``viewer`` sees of a layer: whole features, then generalised ones."""
+        spec = self.catalogue[name]
+        prefilter = sql_prefilter(spec, viewer)
+        whole = self.store.read(name, where=" AND ".join(clauses + ([prefilter] if prefilter else [])) or None,
+                                bbox=bbox)
+        full, _ = row_access(whole, spec, viewer)
+        whole = whole[full].reset_index(drop=True)
+        whole[GENERALISED_COLUMN] = False
+        if not generalise or viewer.sees_everything:
+            return whole
+        candidates = self.store.read(name, where=generalisable_filter())
+        _, shown = row_access(candidates, spec, viewer)
+        candidates = candidates[shown].reset_index(drop=True)
+        if candidates.empty:
+            return whole
+        units = self.store.read("admin_units", where="sensitivity = 'public'") \
+            if "admin_units" in self.catalogue and spec.is_spatial else None
+        coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, admin_units=units)
+        if bbox is not None and isinstance(coarse, gpd.GeoDataFrame):
+            coarse = coarse[coarse.geometry.intersects(shapely.box(*bbox))]
+        combined = pd.concat([whole, coarse], ignore_index=True)
+        if isinstance(whole, gpd.GeoDataFrame):
+            return gpd.GeoDataFrame(combined, geometry=whole.geometry.name, crs=self.crs)
+        return combined
+
+    @property
+    def generalisation_cell(self) -> float:
+        """Size of the grid cells generalised features are shown in, in units of the atlas CRS."""
+        configured = self.metadata.get("generalisation_cell")
+        return float(configured) if configured else default_cell_size(self.crs)
+
+    def count(self, name: str, *, viewer: Viewer | None = None, bbox: tuple[float, float, float, float] | None = None,
+              where: str | None = None) -> int:
+        """Number of features of a layer that ``viewer`` may see (generalised ones included)."""
+        if (viewer is None or viewer.sees_everything) and bbox is None and where is None:
+            return self.store.count(name)
+        return len(self.layer(name, viewer=viewer, bbox=bbox, where=where))
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         return self.layer(name)
@@ -423,10 +477,10 @@ def _check_new_ids(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -
                                          row=int(r), field="id") for r in rows])
 
 
-def _check_references(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -> None:
+def _check_references(tx: StoreTransaction, catalogue: Catalogue, spec: LayerSpec, frame: pd.DataFrame) -> None:
     problems: list[Problem] = []
-    for field_spec in spec.fields:
-        if field_spec.type != "ref" or field_spec.ref is None:
+    for field_spec in spec.all_fields:
+        if field_spec.type != "ref" or field_spec.ref is None or field_spec.ref not in catalogue:
             continue
         values = frame[field_spec.name].dropna()
         wanted = sorted(set(values))

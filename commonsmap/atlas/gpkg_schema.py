@@ -52,7 +52,8 @@ def arrow_schema(layer: LayerSpec) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _create_layer(path: Path, layer: LayerSpec, crs: CRS) -> None:
+def create_layer(path: Path, layer: LayerSpec, crs: CRS) -> None:
+    """Create one empty layer with GDAL (contents, geometry column, R-tree), appending to ``path``."""
     table = arrow_schema(layer).empty_table()
     if layer.is_spatial:
         geometry_type = "Unknown" if layer.geometry == "Geometry" else layer.geometry
@@ -98,10 +99,17 @@ def history_triggers(layer: LayerSpec) -> list[str]:
     ]
 
 
+def add_commonsmap_objects(connection: sqlite3.Connection, layer: LayerSpec) -> None:
+    """Add what commonsmap keeps on a layer GDAL created: a unique index on ``id`` and the history triggers."""
+    connection.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(layer.name + '_id')} ON {quote(layer.name)} (id)")
+    for trigger in history_triggers(layer):
+        connection.execute(trigger)
+
+
 def create_atlas_file(path: Path, catalogue: Catalogue, crs: CRS, meta: dict[str, str]) -> None:
     """Create a new GeoPackage atlas at ``path`` (which must not exist yet)."""
     for layer in catalogue.values():
-        _create_layer(path, layer, crs)
+        create_layer(path, layer, crs)
     pyogrio.write_arrow(_HISTORY_SCHEMA.empty_table(), path, layer=HISTORY_TABLE, driver="GPKG",
                         geometry_name=None, geometry_type=None, crs=None, append=True,
                         layer_options={"DESCRIPTION": "Every write to every layer: who, when, before, after."})
@@ -115,10 +123,7 @@ def create_atlas_file(path: Path, catalogue: Catalogue, crs: CRS, meta: dict[str
         connection.execute(f"INSERT INTO {CONTEXT_TABLE} (id) VALUES (1)")
         connection.execute(f"CREATE INDEX commonsmap_history_feature ON {HISTORY_TABLE} (layer, feature_id)")
         for layer in catalogue.values():
-            connection.execute(f"CREATE UNIQUE INDEX {quote(layer.name + '_id')} "
-                               f"ON {quote(layer.name)} (id)")
-            for trigger in history_triggers(layer):
-                connection.execute(trigger)
+            add_commonsmap_objects(connection, layer)
         connection.executemany(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
                                {**meta, "schema_version": SCHEMA_VERSION}.items())
         connection.execute("COMMIT")

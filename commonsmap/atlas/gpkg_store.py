@@ -32,6 +32,7 @@ from commonsmap.atlas.gpkg_schema import (
     create_atlas_file,
     quote,
 )
+from commonsmap.atlas.gpkg_upgrade import upgrade_atlas_file
 from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec
 from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError, VersionConflictError
@@ -79,6 +80,9 @@ class GeoPackageStore(Store):
             raise AtlasError(f"{self.path} is a GeoPackage but not a commonsmap atlas (no {META_TABLE})")
         self.crs = CRS.from_user_input(meta["crs"])
         self.srs_id = int(self.crs.to_epsg() or 0)
+        self._roll_back_interrupted_write()
+        self.upgrades = upgrade_atlas_file(self.path, catalogue, self.crs)
+        """What opening the atlas added to it to match the catalogue (new layers and fields)."""
 
     @classmethod
     def create(cls, path: str | Path, catalogue: Catalogue, crs: CRS, meta: dict[str, str]) -> GeoPackageStore:

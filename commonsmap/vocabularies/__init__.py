@@ -20,7 +20,16 @@ from commonsmap.vocabularies.general import (
     SourceKind,
 )
 from commonsmap.vocabularies.pacts import Intervention, PactDomain, PactStatus, PactType
+from commonsmap.vocabularies.sovereignty import ConsentMethod, ConsentScope, Generalisation, ViewerRole
 from commonsmap.vocabularies.tenure import ClaimBasis, ClaimStatus, HolderPosition, RightBasis, RRRKind
+from commonsmap.vocabularies.territories import (
+    DisputeForum,
+    DisputeStatus,
+    DocumentationStatus,
+    LandIdentity,
+    ObjectionStatus,
+    RecognitionForm,
+)
 
 VOCABULARIES: dict[str, type[Vocabulary]] = {
     "sensitivity": Sensitivity,
@@ -45,6 +54,16 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "pact_status": PactStatus,
     "intervention": Intervention,
     "pact_domain": PactDomain,
+    "land_identity": LandIdentity,
+    "recognition_form": RecognitionForm,
+    "documentation_status": DocumentationStatus,
+    "objection_status": ObjectionStatus,
+    "dispute_forum": DisputeForum,
+    "dispute_status": DisputeStatus,
+    "viewer_role": ViewerRole,
+    "generalisation": Generalisation,
+    "consent_scope": ConsentScope,
+    "consent_method": ConsentMethod,
 }
 """Every vocabulary of the atlas by its snake_case name."""
 
@@ -86,11 +105,19 @@ __all__ = [
     "ClaimBasis",
     "ClaimStatus",
     "CommonsKind",
+    "ConsentMethod",
+    "ConsentScope",
     "Designation",
+    "DisputeForum",
+    "DisputeStatus",
+    "DocumentationStatus",
+    "Generalisation",
     "HolderPosition",
     "Intervention",
+    "LandIdentity",
     "ManagementRegime",
     "Materiality",
+    "ObjectionStatus",
     "ObservationKind",
     "Ownership",
     "PactDomain",
@@ -100,10 +127,12 @@ __all__ = [
     "PartyKind",
     "ProtectionStatus",
     "RRRKind",
+    "RecognitionForm",
     "RightBasis",
     "Rivalry",
     "Sensitivity",
     "SourceKind",
+    "ViewerRole",
     "Vocabulary",
     "vocabulary",
 ]

@@ -66,10 +66,27 @@ def test_every_layer_has_the_features_of_its_files(built: tuple[Path, Atlas, lis
         "observations": len(demo_file("amazon_mining_2023.geojson")),
         "parcels": len(demo_file("san_felice_fogli.geojson")),
         "sources": 6,
+        "datasets": 6,
         "rights": 0,
+        "objections": 0,
+        "disputes": 0,
+        "consents": 0,
     }
     assert atlas.counts() == expected
     assert len(steps) >= len([n for n, c in expected.items() if c])
+
+
+def test_every_record_names_its_dataset_and_licence(built: tuple[Path, Atlas, list[str]]) -> None:
+    _, atlas, _ = built
+    datasets = atlas["datasets"].set_index("id")
+    assert set(datasets["licence"]) == {"CC-BY-4.0", "ODbL-1.0"}
+    for layer, count in atlas.counts().items():
+        if count and layer != "datasets" and layer != "parties":
+            assert atlas[layer]["dataset"].isin(datasets.index).all(), layer
+    claims = atlas["claims"]
+    assert set(claims["identity"]) == {"indigenous"}
+    titled = claims[claims["status"] == "titled"]
+    assert set(titled["recognition"]) == {"acknowledged"} and set(titled["documentation"]) == {"documented"}
 
 
 def test_claims_and_pacts_refer_to_existing_parties(built: tuple[Path, Atlas, list[str]]) -> None:

@@ -1,0 +1,209 @@
+"""Who may see what: viewers, their levels, and the one filter every output goes through.
+
+A feature's ``sensitivity`` says who may see it: ``public`` (anyone), ``internal`` (signed-in
+viewers), ``community`` (members of a party that holds it), ``secret`` (that party's
+custodians). The parties that hold a feature are named by its layer's ``holder_fields`` and by
+its ``custodian``. A viewer below a feature's level sees nothing of it, unless the feature is
+marked ``publish_as`` ``grid_cell`` or ``admin_unit``: then it sees a generalised form (see
+:mod:`commonsmap.generalise`). Secret features are never generalised.
+
+:func:`visible` is the single place this rule is applied; the atlas's reads, exports,
+statistics and conflict reports all call it, and so do the API and the maps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from commonsmap.catalogue import LayerSpec
+from commonsmap.errors import InvalidInputError
+from commonsmap.vocabularies import SENSITIVITY_ORDER, ViewerRole
+
+GENERALISABLE = ("grid_cell", "admin_unit")
+"""``publish_as`` values that let a feature be shown, generalised, to viewers below its level."""
+
+GENERALISED_COLUMN = "generalised"
+"""Column added to frames read for a viewer: true for rows shown in generalised form."""
+
+_LEVEL = {name: index for index, name in enumerate(SENSITIVITY_ORDER)}
+_PUBLIC, _INTERNAL, _COMMUNITY, _SECRET = (_LEVEL[n] for n in ("public", "internal", "community", "secret"))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Someone looking at the atlas: a role and, for members and custodians, their parties.
+
+    Build one with the class methods: ``Viewer.anonymous()``, ``Viewer.signed_in()``,
+    ``Viewer.member(party_id, ...)``, ``Viewer.custodian(party_id, ...)``, ``Viewer.admin()``.
+
+    Attributes
+    ----------
+    role : ViewerRole
+        anonymous < signed_in < member < custodian < admin.
+    parties : frozenset of str
+        Ids of the parties the viewer belongs to (members) or looks after (custodians).
+    name : str, optional
+        Who it is, for the history of writes.
+    """
+
+    role: ViewerRole = ViewerRole.ANONYMOUS
+    parties: frozenset[str] = field(default_factory=frozenset)
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", ViewerRole.parse(self.role))
+        object.__setattr__(self, "parties", frozenset(str(p) for p in self.parties))
+        if self.role in (ViewerRole.MEMBER, ViewerRole.CUSTODIAN) and not self.parties:
+            raise InvalidInputError(f"a {self.role.value} viewer needs the id of at least one party")
+
+    @classmethod
+    def anonymous(cls) -> Viewer:
+        """Anyone on the internet: public features only."""
+        return cls(ViewerRole.ANONYMOUS)
+
+    @classmethod
+    def signed_in(cls, name: str | None = None) -> Viewer:
+        """A signed-in user: public and internal features."""
+        return cls(ViewerRole.SIGNED_IN, name=name)
+
+    @classmethod
+    def member(cls, *parties: str, name: str | None = None) -> Viewer:
+        """A member of ``parties``: also their ``community`` features."""
+        return cls(ViewerRole.MEMBER, frozenset(parties), name)
+
+    @classmethod
+    def custodian(cls, *parties: str, name: str | None = None) -> Viewer:
+        """A custodian of ``parties``: also their ``community`` and ``secret`` features."""
+        return cls(ViewerRole.CUSTODIAN, frozenset(parties), name)
+
+    @classmethod
+    def admin(cls, name: str | None = None) -> Viewer:
+        """The atlas's administrator: everything."""
+        return cls(ViewerRole.ADMIN, name=name)
+
+    @property
+    def general_level(self) -> int:
+        """The highest sensitivity (as an index) the viewer sees on any feature."""
+        if self.role is ViewerRole.ADMIN:
+            return _SECRET
+        return _PUBLIC if self.role is ViewerRole.ANONYMOUS else _INTERNAL
+
+    @property
+    def own_level(self) -> int:
+        """The highest sensitivity (as an index) the viewer sees on features its parties hold."""
+        return {ViewerRole.MEMBER: _COMMUNITY, ViewerRole.CUSTODIAN: _SECRET}.get(self.role, self.general_level)
+
+    @property
+    def sees_everything(self) -> bool:
+        """Whether nothing is hidden from this viewer."""
+        return self.role is ViewerRole.ADMIN
+
+    def levels(self, own: bool = False) -> list[str]:
+        """Sensitivity codes visible on features in general, or on features its parties hold."""
+        return list(SENSITIVITY_ORDER[: (self.own_level if own else self.general_level) + 1])
+
+
+ADMIN = Viewer.admin()
+
+
+def holders(frame: pd.DataFrame, spec: LayerSpec) -> list[set[str]]:
+    """Return, for each row, the ids of the parties that hold it (holder fields and custodian)."""
+    names = [n for n in (*spec.holder_fields, "custodian") if n in frame.columns]
+    result: list[set[str]] = [set() for _ in range(len(frame))]
+    for name in names:
+        for row, value in enumerate(frame[name].tolist()):
+            result[row].update(_ids(value))
+    return result
+
+
+def _ids(value: Any) -> Iterable[str]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return (str(v) for v in value if v is not None)
+    if isinstance(value, float) and np.isnan(value):
+        return ()
+    return (str(value),)
+
+
+def row_access(frame: pd.DataFrame, spec: LayerSpec, viewer: Viewer) -> tuple[np.ndarray, np.ndarray]:
+    """Decide for each row whether the viewer sees it whole, generalised, or not at all.
+
+    Returns
+    -------
+    full, generalised : numpy.ndarray of bool
+        ``full`` rows are shown as stored; ``generalised`` rows only in generalised form. A row
+        is never both; rows in neither are hidden.
+    """
+    count = len(frame)
+    if viewer.sees_everything:
+        return np.ones(count, dtype=bool), np.zeros(count, dtype=bool)
+    level = frame["sensitivity"].map(_LEVEL).fillna(_SECRET).to_numpy(dtype=int) if count else np.zeros(0, int)
+    full = level <= viewer.general_level
+    if viewer.parties and viewer.own_level > viewer.general_level:
+        own = np.fromiter((bool(h & viewer.parties) for h in holders(frame, spec)), dtype=bool, count=count)
+        full |= own & (level <= viewer.own_level)
+    publish = frame["publish_as"].to_numpy(dtype=object) if "publish_as" in frame.columns else np.full(count, None)
+    generalisable = np.isin(publish, GENERALISABLE) & (level < _SECRET)
+    return full, generalisable & ~full
+
+
+def sql_prefilter(spec: LayerSpec, viewer: Viewer) -> str | None:
+    """An SQL condition selecting (a superset of) the rows the viewer sees whole; None for everything.
+
+    It only narrows what is read from the store; :func:`row_access` decides exactly.
+    """
+    if viewer.sees_everything:
+        return None
+    general = _in("sensitivity", viewer.levels())
+    if not viewer.parties or viewer.own_level <= viewer.general_level:
+        return general
+    own_clauses: list[str] = []
+    for name in (*spec.holder_fields, "custodian"):
+        field_type = "string" if name in ("id", "custodian") else spec.field(name).type
+        if field_type in ("list", "enum_list", "json"):
+            own_clauses.extend(f"{_quote(name)} LIKE {_literal('%' + _like(_json_string(p)) + '%')} ESCAPE '\\'"
+                               for p in sorted(viewer.parties))
+        else:
+            own_clauses.append(_in(name, sorted(viewer.parties)))
+    own = f"({_in('sensitivity', viewer.levels(own=True))} AND ({' OR '.join(own_clauses)}))"
+    return f"({general} OR {own})"
+
+
+def generalisable_filter() -> str:
+    """SQL condition of rows that may appear generalised (to be checked again by :func:`row_access`)."""
+    return f"{_in('publish_as', list(GENERALISABLE))} AND sensitivity <> 'secret'"
+
+
+def opaque_id(layer: str, feature_id: str) -> str:
+    """A stable id for a generalised feature that does not reveal the feature's own id."""
+    return "g-" + hashlib.sha256(f"{layer}:{feature_id}".encode()).hexdigest()[:20]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _json_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _in(column: str, values: list[str]) -> str:
+    if not values:
+        return "0"
+    return f"{_quote(column)} IN ({', '.join(_literal(v) for v in values)})"
