@@ -46,7 +46,8 @@ def grid_cells(geometries: gpd.GeoSeries, size: float) -> np.ndarray:
     bounds = shapely.bounds(np.asarray(geometries.values, dtype=object))
     low = np.floor(bounds[:, :2] / size)
     high = np.maximum(np.ceil(bounds[:, 2:] / size), low + 1)
-    boxes = shapely.box(low[:, 0] * size, low[:, 1] * size, high[:, 0] * size, high[:, 1] * size)
+    edges = np.round(np.hstack([low, high]) * size, 9)  # clean grid coordinates; containment checked below
+    boxes = shapely.box(edges[:, 0], edges[:, 1], edges[:, 2], edges[:, 3])
     # rounding can leave a coordinate a hair outside: widen those boxes by one cell
     short = ~shapely.covers(boxes, np.asarray(geometries.values, dtype=object))
     if short.any():

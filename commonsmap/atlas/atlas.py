@@ -387,7 +387,8 @@ class Atlas:
         return import_file(self, path, layer, **options)
 
     def export(self, layer: str, path: PathLike, *, fmt: str | None = None, max_sensitivity: str = "community",
-               where: str | None = None, columns: list[str] | None = None) -> list[Path]:
+               where: str | None = None, columns: list[str] | None = None,
+               viewer: Viewer | None = None) -> list[Path]:
         """Export a layer to GeoPackage, GeoJSON, CSV, Shapefile (``.shp`` or ``.zip``) or KML.
 
         Parameters
@@ -404,6 +405,8 @@ class Atlas:
             An SQL filter on attributes.
         columns : list of str, optional
             Write only these fields (with ``id`` and the geometry).
+        viewer : Viewer, optional
+            Export what this viewer may see (generalised features in their generalised form).
 
         Returns
         -------
@@ -415,7 +418,8 @@ class Atlas:
         if max_sensitivity not in EXPORTABLE_SENSITIVITY:
             raise InvalidInputError(f"exports go up to {EXPORTABLE_SENSITIVITY[-1]!r} features at most; "
                                     "secret features never leave the atlas through an export")
-        frame = self.layer(layer, max_sensitivity=max_sensitivity, where=where)
+        frame = self.layer(layer, max_sensitivity=max_sensitivity, where=where, viewer=viewer)
+        frame = frame[frame["sensitivity"].isin(EXPORTABLE_SENSITIVITY)].reset_index(drop=True)
         return export_frame(frame, self.catalogue[layer], path, fmt, columns)
 
     # -- history ------------------------------------------------------------------------------
