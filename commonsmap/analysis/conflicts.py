@@ -1,8 +1,8 @@
-"""Conflict detection: where claims overlap each other, context layers, parcels and pacts, and
-where exclusive rights of different parties meet in space and season.
+"""Conflict detection: overlapping claims, and exclusive rights that meet in space and season.
 
-Every overlap is computed, never entered: :func:`detect_conflicts` returns a report (one row per
-overlapping pair, with the shared piece, its area in hectares and the share of each side),
+Claims are checked against each other, context layers, parcels and pacts. Every overlap is
+computed, never entered: :func:`detect_conflicts` returns a report (one row per overlapping
+pair, with the shared piece, its area in hectares and the share of each side),
 :func:`write_conflict_report` writes it as CSV or GeoJSON, and :func:`open_dispute` turns one of
 its rows into a Dispute record. Everything is computed over what the viewer may see whole.
 """
@@ -96,7 +96,7 @@ def _context_frame(name: str, data: gpd.GeoDataFrame | str | Path, crs: Any) -> 
     return _polygons(out.to_crs(crs) if not out.crs.equals(crs) else out), "name"
 
 
-def _months_overlap(first: Any, second: Any) -> list[int] | None | bool:
+def _months_overlap(first: Any, second: Any) -> list[int] | bool | None:
     """Months both seasons share: None when both are all year, False when they never meet."""
     one = {int(m) for m in first} if isinstance(first, list | tuple | np.ndarray) and len(first) else None
     two = {int(m) for m in second} if isinstance(second, list | tuple | np.ndarray) and len(second) else None
@@ -258,6 +258,7 @@ def open_dispute(atlas: Atlas, conflict: Mapping[str, Any], *, forum: str, title
     opened_on : date, optional
         Today by default.
     status : str, default "open"
+        The dispute's status (see the ``dispute_status`` vocabulary).
     sensitivity : str, optional
         The dispute's sensitivity; the layer's default (``internal``) otherwise.
     who : str, optional
