@@ -234,3 +234,5 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the demo atlas."
 
 if __name__ == "__main__":
     app()
+
+from commonsmap import cli_analysis  # noqa: E402,F401  (registers conflicts, who, stats)

@@ -207,3 +207,20 @@ def _in(column: str, values: list[str]) -> str:
     if not values:
         return "0"
     return f"{_quote(column)} IN ({', '.join(_literal(v) for v in values)})"
+
+
+def parse_viewer(text: str) -> Viewer:
+    """Read a viewer from text: ``anonymous``, ``signed_in``, ``member:ID[,ID]``, ``custodian:ID[,ID]``, ``admin``.
+
+    Examples
+    --------
+    >>> parse_viewer("member:0190a1b2").parties
+    frozenset({'0190a1b2'})
+    """
+    role, _, parties = text.partition(":")
+    ids = frozenset(p.strip() for p in parties.split(",") if p.strip())
+    try:
+        return Viewer(ViewerRole.parse(role.strip()), ids)
+    except ValueError as exc:
+        raise InvalidInputError(f"unknown viewer {text!r}: use anonymous, signed_in, member:PARTY_ID, "
+                                "custodian:PARTY_ID or admin") from exc
