@@ -25,8 +25,10 @@ def _viewer(text: str | None) -> Viewer | None:
 
 def _table(frame: pd.DataFrame, title: str, limit: int = 20) -> Table:
     table = Table(title=title)
+    frame = frame[[c for c in frame.columns if frame[c].notna().any()]]  # leave out columns with nothing to show
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
+        table.add_column(str(column), overflow="fold",
+                         justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
     for row in frame.head(limit).itertuples(index=False):
         table.add_row(*("" if v is None or (isinstance(v, float) and pd.isna(v))
                         else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
