@@ -44,7 +44,8 @@ def land(atlas: cm.Atlas) -> dict[str, str]:
             {"name": "Rechazada C", "claimant": c, "status": "rejected", "geometry": box(0, 0, 0.3, 0.3)},
         ]).ids
         parcel = tx.add("parcels", [{"cadastral_ref": "P-1", "geometry": box(0.05, 0.05, 0.06, 0.06)}]).ids[0]
-        pact = tx.add("pacts", [{"title": "Huerta", "status": "active", "geometry": box(0.19, 0.19, 0.21, 0.21)}]).ids[0]
+        pact = tx.add("pacts", [{"title": "Huerta", "status": "active",
+                                 "geometry": box(0.19, 0.19, 0.21, 0.21)}]).ids[0]
         forest = tx.add("commons", [{"name": "Bosque", "kind": "forest", "geometry": box(0, 0, 0.3, 0.3)}]).ids[0]
         rights = tx.add("rights", [
             {"kind": "right", "holder": a, "commons": forest, "exclusion": True, "months": [1, 2, 3, 4, 5, 6],
@@ -178,7 +179,8 @@ def test_consents_and_datasets(atlas: cm.Atlas, land: dict[str, str]) -> None:
     dataset = atlas.add("datasets", {"title": "Mapa comunitario A", "licence": "Community terms of A",
                                      "custodian_party": land["a"],
                                      "reciprocity_terms": "Share any result back with the assembly"}).ids[0]
-    consent = atlas.add("consents", {"granted_by": land["a"], "scope": ["collect", "store"], "method": "assembly minutes",
+    consent = atlas.add("consents", {"granted_by": land["a"], "scope": ["collect", "store"],
+                                     "method": "assembly minutes",
                                      "granted_on": "2025-02-01", "expires_on": "2027-02-01", "record": minutes,
                                      "consent_dataset": dataset}).ids[0]
     stored = atlas.get("consents", consent)
