@@ -20,7 +20,23 @@ from commonsmap.errors import (
     VersionConflictError,
 )
 from commonsmap.geometry import geodesic_area_ha
-from commonsmap.model import AdminUnit, Claim, Commons, Observation, Pact, Parcel, Party, Record, Right, Source
+from commonsmap.model import (
+    AdminUnit,
+    Claim,
+    Commons,
+    Consent,
+    Dataset,
+    Dispute,
+    Objection,
+    Observation,
+    Pact,
+    Parcel,
+    Party,
+    Record,
+    Right,
+    Source,
+)
+from commonsmap.privacy import Viewer
 from commonsmap.tenure import holder_position
 
 __version__ = "0.1.0"
@@ -34,10 +50,14 @@ __all__ = [
     "Claim",
     "Commons",
     "CommonsmapError",
+    "Consent",
+    "Dataset",
+    "Dispute",
     "FieldSpec",
     "InvalidInputError",
     "LayerSpec",
     "NotFoundError",
+    "Objection",
     "Observation",
     "Pact",
     "Parcel",
@@ -47,6 +67,7 @@ __all__ = [
     "Right",
     "Source",
     "VersionConflictError",
+    "Viewer",
     "WriteResult",
     "__version__",
     "geodesic_area_ha",
