@@ -58,7 +58,7 @@ class Viewer:
     name: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "role", ViewerRole.parse(self.role))
+        object.__setattr__(self, "role", ViewerRole(ViewerRole.parse(self.role)))
         object.__setattr__(self, "parties", frozenset(str(p) for p in self.parties))
         if self.role in (ViewerRole.MEMBER, ViewerRole.CUSTODIAN) and not self.parties:
             raise InvalidInputError(f"a {self.role.value} viewer needs the id of at least one party")
@@ -220,7 +220,7 @@ def parse_viewer(text: str) -> Viewer:
     role, _, parties = text.partition(":")
     ids = frozenset(p.strip() for p in parties.split(",") if p.strip())
     try:
-        return Viewer(ViewerRole.parse(role.strip()), ids)
+        return Viewer(ViewerRole(ViewerRole.parse(role.strip())), ids)
     except ValueError as exc:
         raise InvalidInputError(f"unknown viewer {text!r}: use anonymous, signed_in, member:PARTY_ID, "
                                 "custodian:PARTY_ID or admin") from exc

@@ -161,6 +161,8 @@ def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, pat
         If a text value is longer than a Shapefile can hold (nothing is cut silently).
     """
     flat = _dated_as_text(_flat(frame, spec), spec).rename(columns=shapefile_names(spec))
+    geometry_name = flat.geometry.name if isinstance(flat, gpd.GeoDataFrame) else None
+    flat = flat.rename(columns={c: c[:10] for c in flat.columns if c != geometry_name})  # computed columns too
     _check_dbf_limits(pd.DataFrame(flat.drop(columns=flat.geometry.name) if isinstance(flat, gpd.GeoDataFrame)
                                    else flat))
     zipped = path.suffix.lower() == ".zip"

@@ -230,3 +230,28 @@ def test_an_atlas_made_with_an_older_catalogue_is_upgraded_on_open(tmp_path: Pat
     assert upgraded.history("claims", claim).iloc[-1]["after"]["identity"] == "community"
     assert_valid_geopackage(path)
     assert cm.open_atlas(path).store.upgrades == []
+
+
+def test_conflicts_on_real_territories_match_an_independent_overlay(atlas: cm.Atlas, data: Path) -> None:
+    """FUNAI indigenous lands as claims against strict protected areas and SIGMINE mining processes."""
+    lands = gpd.read_file(data / "overlap_brazil.gpkg", layer="indigenous_lands")
+    areas_ = gpd.read_file(data / "overlap_brazil.gpkg", layer="protected_areas_integral")
+    mines = gpd.read_file(data / "overlap_brazil.gpkg", layer="sigmine_amapa")
+    name = next(c for c in ("TERRA_IND", "terra_ind", "name") if c in lands.columns)
+    claims = lands.assign(name=lands[name].astype(str), status="recognised")[["name", "status", "geometry"]]
+    ids = atlas.add("claims", claims).ids
+    report = detect_conflicts(atlas, against=[], context={"protected": areas_, "mining": mines})
+    for label, context in (("protected", areas_), ("mining", mines)):
+        left = gpd.GeoDataFrame({"claim": ids}, geometry=atlas["claims"].set_index("id").loc[ids].geometry.values,
+                                crs=4326)
+        right = context.to_crs(4326).assign(context=[f"{label}:{i}" for i in range(len(context))])
+        right["geometry"] = right.geometry.make_valid()
+        reference = gpd.overlay(left, right[["context", "geometry"]], how="intersection", keep_geom_type=True)
+        reference["area_ha"] = [geodesic_ha(g) for g in reference.geometry]
+        reference = reference[reference["area_ha"] > 1e-6].groupby(["claim", "context"])["area_ha"].sum()
+        ours = report[report["right_layer"] == label].set_index(["left_id", "right_id"])["area_ha"]
+        ours = ours[ours > 1e-6]
+        assert set(ours.index) == set(reference.index), label
+        relative = (ours.sort_index() - reference.sort_index()).abs() / reference.sort_index()
+        assert (relative < 1e-3).all(), relative.max()
+        assert len(ours) > 5
