@@ -281,15 +281,22 @@ class Atlas:
     def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         return self.layer(name)
 
-    def get(self, layer: str, feature_id: str) -> Row:
+    def get(self, layer: str, feature_id: str, *, viewer: Viewer | None = None) -> Row:
         """Return one feature as a dict (geometry under ``"geometry"``).
+
+        With a ``viewer``, a feature it may not see whole is reported missing, exactly as a
+        feature that does not exist, so that nothing can be learnt from the answer.
 
         Raises
         ------
         NotFoundError
-            If the layer has no such feature.
+            If the layer has no such feature (or none the viewer may see).
         """
         row = self.store.get(layer, feature_id)
+        if row is not None and viewer is not None and not viewer.sees_everything:
+            full, _ = row_access(pd.DataFrame([{k: v for k, v in row.items() if k != "geometry"}]),
+                                 self.catalogue[layer], viewer)
+            row = row if bool(full[0]) else None
         if row is None:
             raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
         return row

@@ -255,3 +255,13 @@ def test_conflicts_on_real_territories_match_an_independent_overlay(atlas: cm.At
         relative = (ours.sort_index() - reference.sort_index()).abs() / reference.sort_index()
         assert (relative < 1e-3).all(), relative.max()
         assert len(ours) > 5
+
+
+def test_a_feature_hidden_from_a_viewer_is_missing_to_it(atlas: cm.Atlas, land: dict[str, str]) -> None:
+    atlas.update("claims", land["claim_b"], {"sensitivity": "community"})
+    with pytest.raises(cm.NotFoundError) as hidden:
+        atlas.get("claims", land["claim_b"], viewer=Viewer.anonymous())
+    with pytest.raises(cm.NotFoundError) as absent:
+        atlas.get("claims", "no-such-claim", viewer=Viewer.anonymous())
+    assert str(hidden.value).replace(land["claim_b"], "X") == str(absent.value).replace("no-such-claim", "X")
+    assert atlas.get("claims", land["claim_b"], viewer=Viewer.member(land["b"]))["name"] == "Territorio B"
