@@ -265,3 +265,21 @@ def test_a_feature_hidden_from_a_viewer_is_missing_to_it(atlas: cm.Atlas, land: 
         atlas.get("claims", "no-such-claim", viewer=Viewer.anonymous())
     assert str(hidden.value).replace(land["claim_b"], "X") == str(absent.value).replace("no-such-claim", "X")
     assert atlas.get("claims", land["claim_b"], viewer=Viewer.member(land["b"]))["name"] == "Territorio B"
+
+
+def test_consent_gaps_list_what_is_published_without_consent(atlas: cm.Atlas, land: dict[str, str]) -> None:
+    from commonsmap.consent import consent_gaps, current_consents
+
+    gaps = consent_gaps(atlas, on="2025-06-01")
+    assert {land["a"], land["b"]} <= set(gaps["party"])  # their public claims and rights
+    atlas.add("consents", [
+        {"granted_by": land["a"], "scope": ["publish"], "method": "assembly_minutes", "granted_on": "2025-01-01",
+         "expires_on": "2026-01-01"},
+        {"granted_by": land["b"], "scope": ["publish"], "method": "written", "granted_on": "2025-01-01",
+         "withdrawn_on": "2025-03-01"},
+    ])
+    assert set(current_consents(atlas, "publish", on="2025-06-01")["granted_by"]) == {land["a"]}
+    gaps = consent_gaps(atlas, on="2025-06-01")
+    assert land["a"] not in set(gaps["party"]) and land["b"] in set(gaps["party"])
+    assert land["a"] in set(consent_gaps(atlas, on="2026-06-01")["party"])  # expired
+    assert set(gaps.loc[gaps["party"] == land["b"], "id"]) >= {land["claim_b"], land["r1"]}
