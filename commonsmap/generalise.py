@@ -84,6 +84,11 @@ def enclosing_units(geometries: gpd.GeoSeries, units: gpd.GeoDataFrame, size: fl
     return result
 
 
+def _emptied(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of missing values of the column's own type (so frames concatenate cleanly)."""
+    return frame[name].iloc[0:0].reindex(range(len(frame)))
+
+
 def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float,
                admin_units: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Return the generalised form of ``frame``'s rows, as viewers below their level see them.
@@ -104,8 +109,9 @@ def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float,
         The administrative units a viewer may see; without them ``admin_unit`` falls back to grid cells.
     """
     kept = {*KEPT_FIELDS, *spec.public_fields}
-    out = pd.DataFrame({name: frame[name].to_numpy() if name in kept and name in frame.columns
-                        else np.full(len(frame), None, dtype=object) for name in spec.field_names})
+    rows = frame.reset_index(drop=True)
+    out = pd.DataFrame({name: rows[name] if name in kept else _emptied(rows, name)
+                        for name in spec.field_names if name in rows.columns})
     out["id"] = [opaque_id(spec.name, i) for i in frame["id"]]
     out[GENERALISED_COLUMN] = True
     if not spec.is_spatial or not isinstance(frame, gpd.GeoDataFrame):

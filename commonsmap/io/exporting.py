@@ -114,11 +114,15 @@ def write_csv(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, path: Pat
     table.to_csv(path, index=False, encoding="utf-8")
 
 
-def _split_by_family(frame: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
-    families = frame.geometry.geom_type.map(
-        lambda t: {"Point": "points", "MultiPoint": "points", "LineString": "lines",
-                   "MultiLineString": "lines"}.get(t, "polygons") if t else "polygons")
-    return {name: frame[families == name] for name in ("points", "lines", "polygons") if (families == name).any()}
+_FAMILY = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines"}
+_FAMILY_TYPE = {"points": "Point", "lines": "LineString", "polygons": "Polygon"}
+
+
+def _split_by_family(frame: gpd.GeoDataFrame, spec: LayerSpec) -> dict[str, gpd.GeoDataFrame]:
+    """One frame per Shapefile geometry family; an empty layer still gets one (of its declared family)."""
+    families = frame.geometry.geom_type.map(lambda t: _FAMILY.get(t, "polygons") if t else "polygons")
+    parts = {name: frame[families == name] for name in ("points", "lines", "polygons") if (families == name).any()}
+    return parts or {_FAMILY.get(spec.geometry or "", "polygons"): frame}
 
 
 _DBF_TEXT_BYTES = 254
@@ -169,12 +173,13 @@ def write_shapefile(frame: gpd.GeoDataFrame | pd.DataFrame, spec: LayerSpec, pat
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) if zipped else path.parent
         base = path.stem
-        parts = _split_by_family(flat) if isinstance(flat, gpd.GeoDataFrame) else {"": flat}
+        parts = _split_by_family(flat, spec) if isinstance(flat, gpd.GeoDataFrame) else {"": flat}
         written: list[Path] = []
         for family, part in parts.items():
             name = base if len(parts) == 1 else f"{base}_{family}"
             target = folder / f"{name}.shp"
-            pyogrio.write_dataframe(part, target, driver="ESRI Shapefile", encoding="UTF-8")
+            pyogrio.write_dataframe(part, target, driver="ESRI Shapefile", encoding="UTF-8",
+                                    geometry_type=_FAMILY_TYPE.get(family) if part.empty else None)
             written += sorted(folder.glob(f"{name}.*"))
         if not zipped:
             return [p for p in written if p.suffix == ".shp"]
