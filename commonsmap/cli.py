@@ -113,12 +113,18 @@ def export(path: AtlasPath,
            fmt: Annotated[str | None, typer.Option("--format", help="gpkg, geojson, csv, shp or kml.")] = None,
            max_sensitivity: Annotated[str, typer.Option(help="public, internal or community.")] = "community",
            where: Annotated[str | None, typer.Option(help="SQL filter on attributes.")] = None,
-           columns: Annotated[str | None, typer.Option(help="Comma-separated fields to write.")] = None) -> None:
+           columns: Annotated[str | None, typer.Option(help="Comma-separated fields to write.")] = None,
+           as_: Annotated[str | None, typer.Option(
+               "--as", help="Export what this viewer may see: anonymous, signed_in, member:PARTY_ID, "
+                            "custodian:PARTY_ID or admin.")] = None) -> None:
     """Export a layer (secret features are never exported)."""
+    from commonsmap.privacy import parse_viewer
+
     with _clear_errors():
         atlas = open_atlas(path)
         chosen = [c.strip() for c in columns.split(",")] if columns else None
-        written = atlas.export(layer, out, fmt=fmt, max_sensitivity=max_sensitivity, where=where, columns=chosen)
+        written = atlas.export(layer, out, fmt=fmt, max_sensitivity=max_sensitivity, where=where, columns=chosen,
+                               viewer=parse_viewer(as_) if as_ else None)
     for file in written:
         console.print(f"wrote {file}")
 

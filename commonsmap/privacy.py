@@ -123,6 +123,20 @@ def holders(frame: pd.DataFrame, spec: LayerSpec) -> list[set[str]]:
     return result
 
 
+def held_by(frame: pd.DataFrame, spec: LayerSpec, parties: frozenset[str]) -> np.ndarray:
+    """Which rows are held by any of ``parties`` (vectorised for plain reference columns)."""
+    result = np.zeros(len(frame), dtype=bool)
+    for name in (*spec.holder_fields, "custodian"):
+        if name not in frame.columns:
+            continue
+        column = frame[name]
+        if name not in ("id", "custodian") and spec.field(name).type in ("list", "enum_list", "json"):
+            result |= np.fromiter((bool(set(_ids(v)) & parties) for v in column), dtype=bool, count=len(frame))
+        else:
+            result |= column.astype(object).isin(parties).to_numpy()
+    return result
+
+
 def _ids(value: Any) -> Iterable[str]:
     if value is None:
         return ()
@@ -148,8 +162,7 @@ def row_access(frame: pd.DataFrame, spec: LayerSpec, viewer: Viewer) -> tuple[np
     level = frame["sensitivity"].map(_LEVEL).fillna(_SECRET).to_numpy(dtype=int) if count else np.zeros(0, int)
     full = level <= viewer.general_level
     if viewer.parties and viewer.own_level > viewer.general_level:
-        own = np.fromiter((bool(h & viewer.parties) for h in holders(frame, spec)), dtype=bool, count=count)
-        full |= own & (level <= viewer.own_level)
+        full |= held_by(frame, spec, viewer.parties) & (level <= viewer.own_level)
     publish = frame["publish_as"].to_numpy(dtype=object) if "publish_as" in frame.columns else np.full(count, None)
     generalisable = np.isin(publish, GENERALISABLE) & (level < _SECRET)
     return full, generalisable & ~full

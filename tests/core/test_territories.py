@@ -208,6 +208,12 @@ def test_cli_conflicts_who_and_stats(atlas: cm.Atlas, land: dict[str, str], tmp_
     assert result.exit_code == 1 and "neither LON,LAT nor WKT" in result.output
     result = runner.invoke(app, ["stats", path, "claims", "--as", "member"])
     assert result.exit_code == 1 and "at least one party" in result.output
+    atlas.update("claims", land["claim_b"], {"sensitivity": "community"})
+    for viewer, count in (("anonymous", 3), (f"member:{land['b']}", 4)):
+        exported = tmp_path / f"claims-{count}.geojson"
+        result = runner.invoke(app, ["export", path, "claims", str(exported), "--as", viewer])
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(exported.read_text())["features"]) == count
 
 
 def test_an_atlas_made_with_an_older_catalogue_is_upgraded_on_open(tmp_path: Path) -> None:
