@@ -260,6 +260,8 @@ class Atlas:
         coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, admin_units=units)
         if bbox is not None and isinstance(coarse, gpd.GeoDataFrame):
             coarse = coarse[coarse.geometry.intersects(shapely.box(*bbox))]
+        if whole.empty:  # an empty read has plainer column types than real rows: keep the generalised rows' own
+            return coarse.reset_index(drop=True)
         combined = pd.concat([whole, coarse], ignore_index=True)
         if isinstance(whole, gpd.GeoDataFrame):
             return gpd.GeoDataFrame(combined, geometry=whole.geometry.name, crs=self.crs)

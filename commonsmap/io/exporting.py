@@ -135,9 +135,10 @@ def _dated_as_text(frame: Frame, spec: LayerSpec) -> Frame:
         if field.name not in out.columns:
             continue
         if field.type == "date":
-            out[field.name] = pd.to_datetime(out[field.name]).dt.strftime("%Y-%m-%d")
+            out[field.name] = pd.to_datetime(out[field.name]).dt.strftime("%Y-%m-%d").astype(object)
         elif field.type == "datetime":
-            out[field.name] = out[field.name].map(lambda v: None if pd.isna(v) else format_datetime(v))
+            out[field.name] = pd.Series([None if pd.isna(v) else format_datetime(v) for v in out[field.name]],
+                                        index=out.index, dtype=object)
     return out
 
 
