@@ -89,7 +89,7 @@ def _emptied(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].iloc[0:0].reindex(range(len(frame)))
 
 
-def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float,
+def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float, key: str,
                admin_units: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Return the generalised form of ``frame``'s rows, as viewers below their level see them.
 
@@ -105,6 +105,8 @@ def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float,
         Their layer.
     cell_size : float
         Grid cell size, in the units of the frame's CRS.
+    key : str
+        The atlas's secret key for opaque ids (see :func:`commonsmap.privacy.opaque_id`).
     admin_units : GeoDataFrame, optional
         The administrative units a viewer may see; without them ``admin_unit`` falls back to grid cells.
     """
@@ -112,7 +114,7 @@ def generalise(frame: gpd.GeoDataFrame, spec: LayerSpec, *, cell_size: float,
     rows = frame.reset_index(drop=True)
     out = pd.DataFrame({name: rows[name] if name in kept else _emptied(rows, name)
                         for name in spec.field_names if name in rows.columns})
-    out["id"] = [opaque_id(spec.name, i) for i in frame["id"]]
+    out["id"] = [opaque_id(spec.name, i, key) for i in frame["id"]]
     out[GENERALISED_COLUMN] = True
     if not spec.is_spatial or not isinstance(frame, gpd.GeoDataFrame):
         return out

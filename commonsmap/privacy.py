@@ -14,6 +14,7 @@ statistics and conflict reports all call it, and so do the API and the maps.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from commonsmap.vocabularies import SENSITIVITY_ORDER, ViewerRole
 
 GENERALISABLE = ("grid_cell", "admin_unit")
 """``publish_as`` values that let a feature be shown, generalised, to viewers below its level."""
+
+OPAQUE_KEY = "opaque_key"
+"""Metadata entry holding the atlas's secret key for the ids of generalised features."""
 
 GENERALISED_COLUMN = "generalised"
 """Column added to frames read for a viewer: true for rows shown in generalised form."""
@@ -195,9 +199,15 @@ def generalisable_filter() -> str:
     return f"{_in('publish_as', list(GENERALISABLE))} AND sensitivity <> 'secret'"
 
 
-def opaque_id(layer: str, feature_id: str) -> str:
-    """A stable id for a generalised feature that does not reveal the feature's own id."""
-    return "g-" + hashlib.sha256(f"{layer}:{feature_id}".encode()).hexdigest()[:20]
+def opaque_id(layer: str, feature_id: str, key: str) -> str:
+    """A stable id for a generalised feature that does not reveal the feature's own id.
+
+    A keyed hash (HMAC-SHA-256 with the atlas's own secret key): the same on every call, and
+    impossible to link to the real id, even by a viewer who sees that id in another record
+    (a right naming a hidden commons, a dispute naming a hidden claim).
+    """
+    digest = hmac.new(key.encode(), f"{layer}:{feature_id}".encode(), hashlib.sha256).hexdigest()
+    return "g-" + digest[:24]
 
 
 def _quote(name: str) -> str:

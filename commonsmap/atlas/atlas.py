@@ -23,13 +23,21 @@ from commonsmap.atlas.gpkg_store import GeoPackageStore
 from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
 from commonsmap.derived import add_derived
-from commonsmap.errors import InvalidInputError, NotFoundError, Problem, VersionConflictError
+from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError, Problem, VersionConflictError
 from commonsmap.generalise import default_cell_size
 from commonsmap.generalise import generalise as generalise_rows
 from commonsmap.geometry import OnInvalid, parse_crs
 from commonsmap.io.importing import ImportResult
 from commonsmap.model import Record
-from commonsmap.privacy import GENERALISED_COLUMN, Viewer, generalisable_filter, row_access, sql_prefilter
+from commonsmap.privacy import (
+    GENERALISED_COLUMN,
+    OPAQUE_KEY,
+    Viewer,
+    generalisable_filter,
+    opaque_id,
+    row_access,
+    sql_prefilter,
+)
 from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
 from commonsmap.vocabularies import SENSITIVITY_ORDER
 
@@ -257,7 +265,8 @@ class Atlas:
             return whole
         units = self.store.read("admin_units", where="sensitivity = 'public'") \
             if "admin_units" in self.catalogue and spec.is_spatial else None
-        coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, admin_units=units)
+        coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, key=self._opaque_key,
+                                 admin_units=units)
         if bbox is not None and isinstance(coarse, gpd.GeoDataFrame):
             coarse = coarse[coarse.geometry.intersects(shapely.box(*bbox))]
         if whole.empty:  # an empty read has plainer column types than real rows: keep the generalised rows' own
@@ -266,6 +275,17 @@ class Atlas:
         if isinstance(whole, gpd.GeoDataFrame):
             return gpd.GeoDataFrame(combined, geometry=whole.geometry.name, crs=self.crs)
         return combined
+
+    @property
+    def _opaque_key(self) -> str:
+        key = self.metadata.get(OPAQUE_KEY)
+        if not key:
+            raise AtlasError(f"{self.location} has no key for opaque ids; open it writable once to add one")
+        return key
+
+    def opaque_id(self, layer: str, feature_id: str) -> str:
+        """The id a feature has when shown generalised (stable, and unlinkable to its real id)."""
+        return opaque_id(layer, feature_id, self._opaque_key)
 
     @property
     def generalisation_cell(self) -> float:

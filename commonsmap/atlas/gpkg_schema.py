@@ -8,6 +8,7 @@ record every write, including writes made by other programs such as QGIS.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from pathlib import Path
 
@@ -16,12 +17,14 @@ import pyogrio
 from pyproj import CRS
 
 from commonsmap.catalogue import Catalogue, LayerSpec
+from commonsmap.privacy import OPAQUE_KEY
 
 GEOMETRY_COLUMN = "geom"
 HISTORY_TABLE = "commonsmap_history"
 CONTEXT_TABLE = "commonsmap_context"
 META_TABLE = "commonsmap_meta"
 SCHEMA_VERSION = "1"
+
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "integer": pa.int64(),
@@ -125,7 +128,8 @@ def create_atlas_file(path: Path, catalogue: Catalogue, crs: CRS, meta: dict[str
         for layer in catalogue.values():
             add_commonsmap_objects(connection, layer)
         connection.executemany(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
-                               {**meta, "schema_version": SCHEMA_VERSION}.items())
+                               {**meta, "schema_version": SCHEMA_VERSION,
+                                OPAQUE_KEY: secrets.token_hex(32)}.items())
         connection.execute("COMMIT")
     finally:
         connection.close()

@@ -10,14 +10,22 @@ the file. The column changes are one transaction; a crash leaves the file as it 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from pathlib import Path
 
 from pyproj import CRS
 
-from commonsmap.atlas.gpkg_schema import add_commonsmap_objects, create_layer, history_triggers, quote
+from commonsmap.atlas.gpkg_schema import (
+    META_TABLE,
+    add_commonsmap_objects,
+    create_layer,
+    history_triggers,
+    quote,
+)
 from commonsmap.catalogue import Catalogue, FieldSpec, LayerSpec
 from commonsmap.errors import AtlasError
+from commonsmap.privacy import OPAQUE_KEY
 
 _SQL_TYPES = {"integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN", "date": "DATE", "datetime": "DATETIME"}
 
@@ -41,6 +49,14 @@ def _missing(connection: sqlite3.Connection,
     return new_layers, new_fields
 
 
+def _has_opaque_key(path: Path) -> bool:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(f"SELECT 1 FROM {META_TABLE} WHERE key = ?", (OPAQUE_KEY,)).fetchone() is not None
+    finally:
+        connection.close()
+
+
 def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
     """Add the layers and fields of ``catalogue`` that the atlas file lacks; return what was done."""
     connection = sqlite3.connect(path, isolation_level=None)
@@ -48,7 +64,8 @@ def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
         new_layers, new_fields = _missing(connection, catalogue)
     finally:
         connection.close()
-    if not new_layers and not new_fields:
+    has_key = _has_opaque_key(path)
+    if not new_layers and not new_fields and has_key:
         return []
     if not os.access(path, os.W_OK):
         raise AtlasError(f"{path} was made with an older catalogue and needs new layers or fields, "
@@ -62,6 +79,10 @@ def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
         connection.execute("BEGIN IMMEDIATE")
         for layer in new_layers:
             add_commonsmap_objects(connection, layer)
+        if not has_key:
+            connection.execute(f"INSERT INTO {META_TABLE} (key, value) VALUES (?, ?)",
+                               (OPAQUE_KEY, secrets.token_hex(32)))
+            done.append("added a secret key for the ids of generalised features")
         for name, fields in new_fields.items():
             for field in fields:
                 connection.execute(f"ALTER TABLE {quote(name)} ADD COLUMN {quote(field.name)} {_sql_type(field)}")

@@ -41,7 +41,7 @@ from commonsmap.analysis.rights import who_may
 from commonsmap.analysis.statistics import area_statistics
 from commonsmap.catalogue import load_catalogue
 from commonsmap.errors import InvalidInputError, NotFoundError
-from commonsmap.privacy import GENERALISED_COLUMN, Viewer, opaque_id
+from commonsmap.privacy import GENERALISED_COLUMN, Viewer
 
 # -- the rule, written out independently ----------------------------------------------------------
 
@@ -150,7 +150,8 @@ class World:
 
     def generalised(self, layer: str, viewer: Viewer) -> dict[str, str]:
         """Opaque id -> real id of the features the viewer should see generalised."""
-        return {opaque_id(layer, i): i for i, row in self.truth[layer].items() if sees_generalised(viewer, layer, row)}
+        return {self.atlas.opaque_id(layer, i): i for i, row in self.truth[layer].items()
+                if sees_generalised(viewer, layer, row)}
 
     def hidden_markers(self, viewer: Viewer) -> set[str]:
         """Marker strings of every feature, in any layer, the viewer may not see whole."""
@@ -371,7 +372,7 @@ def check_layer(world: World, layer: str, viewer: Viewer, seen: dict[str, bytes]
     for i, row in truth.items():  # spelt out once more: secret features reach only their custodians and the admin
         if row["sensitivity"] != "secret":
             continue
-        assert opaque_id(layer, i) not in shown, f"{layer}: a secret feature shown generalised"
+        assert world.atlas.opaque_id(layer, i) not in shown, f"{layer}: a secret feature shown generalised"
         if i in shown:
             assert viewer.role.value == "admin" or (viewer.role.value == "custodian"
                                                     and holders_of(layer, row) & set(viewer.parties))
@@ -392,7 +393,7 @@ def check_get(world: World, viewer: Viewer) -> None:
                     world.atlas.get(layer, i, viewer=viewer)
                 assert str(hidden.value).replace(i, absent) == str(missing.value)
             with pytest.raises(NotFoundError):
-                world.atlas.get(layer, opaque_id(layer, i), viewer=viewer)
+                world.atlas.get(layer, world.atlas.opaque_id(layer, i), viewer=viewer)
 
 
 @given(scenario=scenarios(), who=st.lists(whos(), min_size=2, max_size=2))
@@ -472,7 +473,8 @@ def test_exports_hold_only_what_the_viewer_may_see(template: Path, scenario: Sce
         truth = world.truth[layer]
         not_secret = {i for i, row in truth.items() if row["sensitivity"] != "secret"}
         expected = (world.whole(layer, viewer) & not_secret) | set(world.generalised(layer, viewer))
-        secret = {i for i in truth if i not in not_secret} | {opaque_id(layer, i) for i in truth if i not in not_secret}
+        secret = ({i for i in truth if i not in not_secret}
+                  | {world.atlas.opaque_id(layer, i) for i in truth if i not in not_secret})
         hidden = world.hidden_markers(viewer)
         for fmt, name in FORMATS.items():
             written = world.atlas.export(layer, world.folder / fmt / name, viewer=viewer)
@@ -677,7 +679,8 @@ def test_each_role_sees_its_levels(hillside: tuple[cm.Atlas, dict[str, str]]) ->
         frame = atlas.layer("claims", viewer=viewer)
         whole, coarse = expected[key]
         assert set(frame.loc[~frame[GENERALISED_COLUMN], "id"]) == {ids[s] for s in whole}, key
-        assert set(frame.loc[frame[GENERALISED_COLUMN], "id"]) == {opaque_id("claims", ids[s]) for s in coarse}, key
+        coarse_ids = {atlas.opaque_id("claims", ids[s]) for s in coarse}
+        assert set(frame.loc[frame[GENERALISED_COLUMN], "id"]) == coarse_ids, key
         assert atlas.count("claims", viewer=viewer) == len(whole) + len(coarse)
 
 
@@ -686,7 +689,7 @@ def test_a_secret_feature_is_never_generalised(hillside: tuple[cm.Atlas, dict[st
     for viewer in (Viewer.anonymous(), Viewer.signed_in(), Viewer.member(ids["a"]), Viewer.custodian(ids["b"])):
         frame = atlas.layer("claims", viewer=viewer)
         assert "secret" not in set(frame["sensitivity"])
-        assert opaque_id("claims", ids["secret"]) not in set(frame["id"])
+        assert atlas.opaque_id("claims", ids["secret"]) not in set(frame["id"])
 
 
 def test_secret_features_never_leave_through_an_export(hillside: tuple[cm.Atlas, dict[str, str]],
@@ -704,7 +707,7 @@ def test_secret_features_never_leave_through_an_export(hillside: tuple[cm.Atlas,
 def test_a_bbox_cannot_locate_a_generalised_feature_within_its_cell(hillside: tuple[cm.Atlas, dict[str, str]]) -> None:
     atlas, ids = hillside
     anonymous = Viewer.anonymous()
-    hidden = opaque_id("claims", ids["community"])  # true place 10.12..10.14 x 45.12..45.14, cell 10.1..10.2
+    hidden = atlas.opaque_id("claims", ids["community"])  # true place 10.12..10.14 x 45.12..45.14, cell 10.1..10.2
     cell = box(10.1, 45.1, 10.2, 45.2)
     everywhere = atlas.layer("claims", viewer=anonymous)
     assert everywhere.set_index("id").geometry[hidden].equals(cell)
@@ -721,7 +724,7 @@ def test_a_bbox_cannot_locate_a_generalised_feature_within_its_cell(hillside: tu
     assert hidden not in set(frame["id"])
     assert ids["community"] not in set(frame["id"])
     # the grove is shown as its municipality: any bbox in West finds it, anything outside does not
-    grove = opaque_id("commons", ids["grove"])
+    grove = atlas.opaque_id("commons", ids["grove"])
     assert grove in set(atlas.layer("commons", viewer=anonymous, bbox=(10.25, 45.5, 10.26, 45.55))["id"])
     assert grove not in set(atlas.layer("commons", viewer=anonymous, bbox=(10.66, 45.0, 10.7, 45.1))["id"])
 
@@ -736,9 +739,10 @@ def test_random_bboxes_find_a_generalised_feature_exactly_when_they_meet_its_cel
     frame = atlas.layer("claims", viewer=Viewer.anonymous(), bbox=window)
     cell = box(10.1, 45.1, 10.2, 45.2)
     for level in ("internal", "community"):
-        assert (opaque_id("claims", ids[level]) in set(frame["id"])) == cell.intersects(box(*window))
+        assert (atlas.opaque_id("claims", ids[level]) in set(frame["id"])) == cell.intersects(box(*window))
     assert (ids["public"] in set(frame["id"])) == box(10.12, 45.12, 10.14, 45.14).intersects(box(*window))
-    assert not {ids["internal"], ids["community"], ids["secret"], opaque_id("claims", ids["secret"])} & set(frame["id"])
+    never = {ids["internal"], ids["community"], ids["secret"], atlas.opaque_id("claims", ids["secret"])}
+    assert not never & set(frame["id"])
 
 
 def test_an_export_of_nothing_is_still_a_shapefile(tmp_path: Path) -> None:
@@ -767,5 +771,5 @@ def test_a_geopackage_export_of_only_generalised_features(tmp_path: Path) -> Non
                           "sensitivity": "internal", "publish_as": "grid_cell"}])
     written = atlas.export("claims", tmp_path / "claims.gpkg", viewer=Viewer.anonymous())
     frame = pyogrio.read_dataframe(written[0])
-    assert list(frame["id"]) == [opaque_id("claims", atlas.layer("claims")["id"].iloc[0])]
+    assert list(frame["id"]) == [atlas.opaque_id("claims", atlas.layer("claims")["id"].iloc[0])]
     assert "Inner claim" not in set(frame["name"])

@@ -289,3 +289,17 @@ def test_consent_gaps_list_what_is_published_without_consent(atlas: cm.Atlas, la
     assert land["a"] not in set(gaps["party"]) and land["b"] in set(gaps["party"])
     assert land["a"] in set(consent_gaps(atlas, on="2026-06-01")["party"])  # expired
     assert set(gaps.loc[gaps["party"] == land["b"], "id"]) >= {land["claim_b"], land["r1"]}
+
+
+def test_generalised_ids_cannot_be_linked_to_real_ids(tmp_path: Path) -> None:
+    """Two atlases holding the same feature give it different opaque ids: the hash is keyed per atlas."""
+    first = cm.Atlas.create(tmp_path / "one.gpkg")
+    feature = first.add("claims", {"name": "Sacred place", "status": "asserted", "sensitivity": "community",
+                                   "publish_as": "grid_cell", "geometry": box(0, 0, 0.01, 0.01)}).ids[0]
+    shutil.copyfile(tmp_path / "one.gpkg", tmp_path / "copy.gpkg")
+    second = cm.Atlas.create(tmp_path / "two.gpkg")
+    second.add("claims", first.layer("claims"))
+    shown = first.layer("claims", viewer=Viewer.anonymous())["id"].tolist()
+    assert shown == [first.opaque_id("claims", feature)] and feature not in shown[0]
+    assert second.layer("claims", viewer=Viewer.anonymous())["id"].tolist() != shown
+    assert cm.open_atlas(tmp_path / "copy.gpkg").layer("claims", viewer=Viewer.anonymous())["id"].tolist() == shown
