@@ -17,6 +17,7 @@ from commonsmap.errors import (
     InvalidInputError,
     NotFoundError,
     Problem,
+    QueryError,
     VersionConflictError,
 )
 from commonsmap.geometry import geodesic_area_ha
@@ -63,6 +64,7 @@ __all__ = [
     "Parcel",
     "Party",
     "Problem",
+    "QueryError",
     "Record",
     "Right",
     "Source",

@@ -42,6 +42,15 @@ class VersionConflictError(CommonsmapError):
     code = "version-conflict"
 
 
+class QueryError(CommonsmapError):
+    """A question to the atlas (a read, an analysis, a viewer) was asked in a way it cannot answer.
+
+    Nothing is read past the check and nothing is written.
+    """
+
+    code = "invalid-query"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where (row, field) and why."""

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from commonsmap.catalogue import LayerSpec
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import QueryError
 from commonsmap.vocabularies import SENSITIVITY_ORDER, ViewerRole
 
 GENERALISABLE = ("grid_cell", "admin_unit")
@@ -65,7 +65,7 @@ class Viewer:
         object.__setattr__(self, "role", ViewerRole(ViewerRole.parse(self.role)))
         object.__setattr__(self, "parties", frozenset(str(p) for p in self.parties))
         if self.role in (ViewerRole.MEMBER, ViewerRole.CUSTODIAN) and not self.parties:
-            raise InvalidInputError(f"a {self.role.value} viewer needs the id of at least one party")
+            raise QueryError(f"a {self.role.value} viewer needs the id of at least one party")
 
     @classmethod
     def anonymous(cls) -> Viewer:
@@ -115,6 +115,13 @@ class Viewer:
 
 
 ADMIN = Viewer.admin()
+
+
+def whole_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop generalised rows: they stand for features the viewer may neither locate nor read."""
+    if GENERALISED_COLUMN in frame.columns:
+        return frame[~frame[GENERALISED_COLUMN].astype(bool)].reset_index(drop=True)
+    return frame
 
 
 def holders(frame: pd.DataFrame, spec: LayerSpec) -> list[set[str]]:
@@ -245,5 +252,5 @@ def parse_viewer(text: str) -> Viewer:
     try:
         return Viewer(ViewerRole(ViewerRole.parse(role.strip())), ids)
     except ValueError as exc:
-        raise InvalidInputError(f"unknown viewer {text!r}: use anonymous, signed_in, member:PARTY_ID, "
+        raise QueryError(f"unknown viewer {text!r}: use anonymous, signed_in, member:PARTY_ID, "
                                 "custodian:PARTY_ID or admin") from exc

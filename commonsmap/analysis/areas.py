@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import QueryError
 
 _A = 6_378_137.0
 _F = 1 / 298.257223563
@@ -189,9 +189,9 @@ def fast_geodesic_area_ha(geoms: gpd.GeoSeries) -> np.ndarray:
 
     Raises
     ------
-    InvalidInputError
+    QueryError
         If the series has no CRS.
     """
     if geoms.crs is None:
-        raise InvalidInputError("cannot compute areas of geometries with no CRS")
+        raise QueryError("cannot compute areas of geometries with no CRS")
     return lonlat_area_ha(np.asarray(geoms.values, dtype=object), CRS.from_user_input(geoms.crs))

@@ -21,8 +21,8 @@ import shapely
 
 from commonsmap.analysis.overlaps import overlap_pairs
 from commonsmap.analysis.rights import ENDED_CLAIMS, ENDED_PACTS, rights_with_places
-from commonsmap.errors import InvalidInputError
-from commonsmap.privacy import GENERALISED_COLUMN, Viewer
+from commonsmap.errors import QueryError
+from commonsmap.privacy import Viewer, whole_rows
 
 if TYPE_CHECKING:
     from commonsmap.atlas.atlas import Atlas
@@ -42,10 +42,6 @@ AGAINST = ("claims", "parcels", "pacts", "rights")
 _NAME_CANDIDATES = ("name", "NAME", "Name", "nome", "NOME", "nombre", "title", "TITLE", "PROCESSO")
 
 
-def _whole(frame: pd.DataFrame) -> pd.DataFrame:
-    if GENERALISED_COLUMN in frame.columns:
-        return frame[~frame[GENERALISED_COLUMN].astype(bool)].reset_index(drop=True)
-    return frame
 
 
 def _polygons(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -84,11 +80,11 @@ def _context_frame(name: str, data: gpd.GeoDataFrame | str | Path, crs: Any) -> 
 
         frame, _ = read_file(data)
         if not isinstance(frame, gpd.GeoDataFrame):
-            raise InvalidInputError(f"context layer {name!r}: {data} has no geometries")
+            raise QueryError(f"context layer {name!r}: {data} has no geometries")
     else:
         frame = data
     if frame.crs is None:
-        raise InvalidInputError(f"context layer {name!r} has no CRS; set one (e.g. frame.set_crs(4326))")
+        raise QueryError(f"context layer {name!r} has no CRS; set one (e.g. frame.set_crs(4326))")
     label = next((c for c in _NAME_CANDIDATES if c in frame.columns), None)
     out = gpd.GeoDataFrame({"id": [f"{name}:{i}" for i in range(len(frame))],
                             "name": frame[label].astype(str).to_numpy() if label else None},
@@ -182,9 +178,9 @@ def detect_conflicts(atlas: Atlas, *, viewer: Viewer | None = None, against: Ite
     wanted = set(against)
     unknown = wanted - set(AGAINST)
     if unknown:
-        raise InvalidInputError(f"cannot check claims against {sorted(unknown)}; use {list(AGAINST)} "
+        raise QueryError(f"cannot check claims against {sorted(unknown)}; use {list(AGAINST)} "
                                 "or pass other layers as context")
-    claims = _whole(atlas.layer("claims", viewer=viewer))
+    claims = whole_rows(atlas.layer("claims", viewer=viewer))
     claims = _polygons(claims[~claims["status"].isin(ENDED_CLAIMS)].reset_index(drop=True))
     claim_side = ("claims", claims, "name", "claimant")
     parts: list[gpd.GeoDataFrame] = []
@@ -198,11 +194,11 @@ def detect_conflicts(atlas: Atlas, *, viewer: Viewer | None = None, against: Ite
         parts.append(_rows("claim_context", overlap_pairs(claims, frame, min_area_ha=min_area_ha),
                            claim_side, (name, frame, label, None)))
     if "parcels" in wanted:
-        parcels = _polygons(_whole(atlas.layer("parcels", viewer=viewer)))
+        parcels = _polygons(whole_rows(atlas.layer("parcels", viewer=viewer)))
         parts.append(_rows("claim_parcel", overlap_pairs(claims, parcels, min_area_ha=min_area_ha),
                            claim_side, ("parcels", parcels, "cadastral_ref", None)))
     if "pacts" in wanted:
-        pacts = _whole(atlas.layer("pacts", viewer=viewer))
+        pacts = whole_rows(atlas.layer("pacts", viewer=viewer))
         pacts = _polygons(pacts[~pacts["status"].isin(ENDED_PACTS) & pacts.geometry.notna()].reset_index(drop=True))
         parts.append(_rows("claim_pact", overlap_pairs(claims, pacts, min_area_ha=min_area_ha),
                            claim_side, ("pacts", pacts, "title", None)))
@@ -236,7 +232,7 @@ def write_conflict_report(report: gpd.GeoDataFrame, path: str | Path) -> Path:
                                       rounding_precision=8)
         table.to_csv(target, index=False)
     else:
-        raise InvalidInputError(f"cannot tell the report format from {target.name!r}; use .geojson or .csv")
+        raise QueryError(f"cannot tell the report format from {target.name!r}; use .geojson or .csv")
     return target
 
 

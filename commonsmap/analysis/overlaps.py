@@ -33,7 +33,7 @@ import shapely
 from pyproj import CRS
 
 from commonsmap.analysis.areas import lonlat_area_ha
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import QueryError
 
 COLUMNS = ["left_id", "right_id", "area_ha", "left_share", "right_share"]
 
@@ -74,12 +74,12 @@ def _in_chunks(func: Callable[..., np.ndarray], *arrays: np.ndarray, by: np.ndar
 
 def _check(frame: gpd.GeoDataFrame, id_column: str, side: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise InvalidInputError(f"the {side} layer must be a GeoDataFrame, not {type(frame).__name__}")
+        raise QueryError(f"the {side} layer must be a GeoDataFrame, not {type(frame).__name__}")
     if id_column not in frame.columns:
-        raise InvalidInputError(f"the {side} layer has no id column {id_column!r} "
+        raise QueryError(f"the {side} layer has no id column {id_column!r} "
                                 f"(its columns: {', '.join(map(str, frame.columns))})")
     if frame.crs is None and len(frame) > 0:
-        raise InvalidInputError(f"the {side} layer declares no coordinate reference system (CRS); "
+        raise QueryError(f"the {side} layer declares no coordinate reference system (CRS); "
                                 "set one first, e.g. frame.set_crs('EPSG:4326')")
 
 
@@ -335,7 +335,7 @@ def overlap_pairs(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame | None = None,
 
     Raises
     ------
-    InvalidInputError
+    QueryError
         If a layer is not a GeoDataFrame, has features but no CRS, or lacks its id column.
 
     Notes

@@ -16,9 +16,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import QueryError
 from commonsmap.geometry import parse_crs
-from commonsmap.privacy import GENERALISED_COLUMN, Viewer
+from commonsmap.privacy import Viewer, whole_rows
 from commonsmap.tenure import BUNDLE
 
 if TYPE_CHECKING:
@@ -37,21 +37,18 @@ ANSWER_COLUMNS = [
 """Columns of :func:`who_may`'s answer."""
 
 
-def _whole(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop generalised rows: they stand for features the viewer may not locate or read."""
-    if GENERALISED_COLUMN in frame.columns:
-        return frame[~frame[GENERALISED_COLUMN].astype(bool)].reset_index(drop=True)
-    return frame
 
 
-def rights_with_places(atlas: Atlas, *, viewer: Viewer | None = None) -> gpd.GeoDataFrame:
+def rights_with_places(atlas: Atlas, *, viewer: Viewer | None = None,
+                       bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Return the rights layer with each right's effective geometry.
 
     A right's own geometry when it has one; otherwise its commons' geometry, if the viewer may
-    see that commons whole. Rights with neither are dropped (they cannot be placed).
+    see that commons whole. Rights with neither are dropped (they cannot be placed). With a
+    ``bbox``, commons outside it are not read (rights on them may then be dropped too).
     """
-    rights = _whole(atlas.layer("rights", viewer=viewer))
-    commons = _whole(atlas.layer("commons", viewer=viewer))
+    rights = whole_rows(atlas.layer("rights", viewer=viewer))
+    commons = whole_rows(atlas.layer("commons", viewer=viewer, bbox=bbox))
     by_id = dict(zip(commons["id"], commons.geometry, strict=True))
     own = rights.geometry
     places = [g if g is not None and not g.is_empty else by_id.get(c)
@@ -66,9 +63,9 @@ def _place(atlas: Atlas, place: Any, crs: Any) -> BaseGeometry:
         place = shapely.Point(float(place[0]), float(place[1]))
         crs = crs if crs is not None else "EPSG:4326"
     if not isinstance(place, BaseGeometry) or place.is_empty:
-        raise InvalidInputError("give the place as a shapely Point or Polygon, or as (x, y)")
+        raise QueryError("give the place as a shapely Point or Polygon, or as (x, y)")
     if not place.is_valid:
-        raise InvalidInputError(f"the place is not a valid geometry: {shapely.is_valid_reason(place)}")
+        raise QueryError(f"the place is not a valid geometry: {shapely.is_valid_reason(place)}")
     if crs is not None and not parse_crs(crs).equals(atlas.crs):
         place = gpd.GeoSeries([place], crs=parse_crs(crs)).to_crs(atlas.crs).iloc[0]
     return place
@@ -101,7 +98,7 @@ def in_season(months: Any, month: int) -> bool:
 
 
 def _party_names(atlas: Atlas, viewer: Viewer | None) -> dict[str, str]:
-    parties = _whole(atlas.layer("parties", viewer=viewer))
+    parties = whole_rows(atlas.layer("parties", viewer=viewer))
     return dict(zip(parties["id"], parties["name"], strict=True))
 
 
@@ -134,13 +131,14 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
         rejected, withdrawn or archived pacts, are left out.
     """
     where = _place(atlas, place, crs)
+    near = tuple(where.bounds)  # the spatial index narrows every read to the place's extent
     day = None if on is None else pd.Timestamp(on).date()
     names = _party_names(atlas, viewer)
-    commons = _whole(atlas.layer("commons", viewer=viewer))
+    commons = whole_rows(atlas.layer("commons", viewer=viewer, bbox=near))
     commons_names = dict(zip(commons["id"], commons["name"], strict=True))
     rows: list[dict[str, Any]] = []
 
-    rights = rights_with_places(atlas, viewer=viewer)
+    rights = rights_with_places(atlas, viewer=viewer, bbox=near)
     chosen = _here(rights.geometry, where) & _in_force(rights["valid_from"], rights["valid_to"], day)
     if day is not None:
         chosen &= np.array([in_season(m, day.month) for m in rights["months"]], dtype=bool)
@@ -149,7 +147,7 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
                      "record_id": right["id"], "holder_name": names.get(right["holder"]),
                      "commons_name": commons_names.get(right["commons"]), "title": right.get("description")})
 
-    claims = _whole(atlas.layer("claims", viewer=viewer))
+    claims = whole_rows(atlas.layer("claims", viewer=viewer, bbox=near))
     chosen = _here(claims.geometry, where) & ~claims["status"].isin(ENDED_CLAIMS).to_numpy()
     chosen &= _in_force(claims["claimed_on"], pd.Series([None] * len(claims), dtype=object), day)
     for claim in claims[chosen].to_dict("records"):
@@ -157,7 +155,7 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
                      "holder_name": names.get(claim["claimant"]), "position": "claimant",
                      "basis": claim["basis"], "status": claim["status"], "title": claim["name"]})
 
-    pacts = _whole(atlas.layer("pacts", viewer=viewer))
+    pacts = whole_rows(atlas.layer("pacts", viewer=viewer, bbox=near))
     chosen = _here(pacts.geometry, where) & ~pacts["status"].isin(ENDED_PACTS).to_numpy()
     chosen &= _in_force(pacts["signed_on"], pacts["expires_on"], day)
     for pact in pacts[chosen].to_dict("records"):

@@ -14,8 +14,8 @@ import pandas as pd
 
 from commonsmap.analysis.areas import fast_geodesic_area_ha
 from commonsmap.analysis.overlaps import overlap_pairs
-from commonsmap.errors import InvalidInputError
-from commonsmap.privacy import GENERALISED_COLUMN, Viewer
+from commonsmap.errors import QueryError
+from commonsmap.privacy import Viewer, whole_rows
 
 if TYPE_CHECKING:
     from commonsmap.atlas.atlas import Atlas
@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 STATISTIC_COLUMNS = ["count", "area_ha"]
 
 
-def _whole(frame: pd.DataFrame) -> pd.DataFrame:
-    if GENERALISED_COLUMN in frame.columns:
-        return frame[~frame[GENERALISED_COLUMN].astype(bool)].reset_index(drop=True)
-    return frame
 
 
 def area_statistics(atlas: Atlas, layer: str, *, by: str | None = None,
@@ -54,8 +50,8 @@ def area_statistics(atlas: Atlas, layer: str, *, by: str | None = None,
     """
     spec = atlas.spec(layer)
     if not spec.is_spatial:
-        raise InvalidInputError(f"layer {layer!r} has no geometry; it has no area")
-    frame = _whole(atlas.layer(layer, viewer=viewer))
+        raise QueryError(f"layer {layer!r} has no geometry; it has no area")
+    frame = whole_rows(atlas.layer(layer, viewer=viewer))
     if by == "admin_unit":
         return _by_admin_unit(atlas, frame, viewer)
     frame = frame.assign(area_ha=fast_geodesic_area_ha(frame.geometry))
@@ -64,21 +60,21 @@ def area_statistics(atlas: Atlas, layer: str, *, by: str | None = None,
     column = by
     if by == "party":
         if not spec.holder_fields or spec.holder_fields[0] == "id":
-            raise InvalidInputError(f"layer {layer!r} names no holding party")
+            raise QueryError(f"layer {layer!r} names no holding party")
         column = spec.holder_fields[0]
     if column not in frame.columns:
-        raise InvalidInputError(f"layer {layer!r} has no field {by!r} to group by")
+        raise QueryError(f"layer {layer!r} has no field {by!r} to group by")
     if frame[column].map(lambda v: isinstance(v, list)).any():
         frame = frame.explode(column)
     table = frame.groupby(column, dropna=False).agg(count=("id", "size"), area_ha=("area_ha", "sum"))
     if by == "party":
-        parties = _whole(atlas.layer("parties", viewer=viewer))
+        parties = whole_rows(atlas.layer("parties", viewer=viewer))
         table.insert(0, "name", table.index.map(dict(zip(parties["id"], parties["name"], strict=True))))
     return table.sort_values("area_ha", ascending=False)
 
 
 def _by_admin_unit(atlas: Atlas, frame: gpd.GeoDataFrame, viewer: Viewer | None) -> pd.DataFrame:
-    units = _whole(atlas.layer("admin_units", viewer=viewer))
+    units = whole_rows(atlas.layer("admin_units", viewer=viewer))
     pairs = overlap_pairs(frame, units, with_geometry=False)
     table = pairs.groupby("right_id").agg(count=("left_id", "nunique"), area_ha=("area_ha", "sum"))
     table.index.name = "admin_unit"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,15 @@ import shapely
 
 from commonsmap.atlas.codec import utc_now
 from commonsmap.atlas.gpkg_store import GeoPackageStore
-from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
+from commonsmap.atlas.store import Row, Store, WriteContext
+from commonsmap.atlas.writing import AtlasTransaction, WriteResult
 from commonsmap.catalogue import Catalogue, LayerSpec, load_catalogue
 from commonsmap.derived import add_derived
-from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError, Problem, VersionConflictError
+from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError
 from commonsmap.generalise import default_cell_size
 from commonsmap.generalise import generalise as generalise_rows
 from commonsmap.geometry import OnInvalid, parse_crs
 from commonsmap.io.importing import ImportResult
-from commonsmap.model import Record
 from commonsmap.privacy import (
     GENERALISED_COLUMN,
     OPAQUE_KEY,
@@ -38,24 +37,10 @@ from commonsmap.privacy import (
     row_access,
     sql_prefilter,
 )
-from commonsmap.validation import UnknownFields, ValidationReport, validate_frame
+from commonsmap.validation import UnknownFields
 from commonsmap.vocabularies import SENSITIVITY_ORDER
 
 PathLike = str | Path
-
-
-@dataclass
-class WriteResult:
-    """What a write did: the ids written, and the validation report (repairs, notes)."""
-
-    layer: str
-    ids: list[str]
-    report: ValidationReport = field(default_factory=ValidationReport)
-
-    @property
-    def count(self) -> int:
-        """Number of features written."""
-        return len(self.ids)
 
 
 def sensitivity_levels(max_sensitivity: str) -> list[str]:
@@ -63,65 +48,6 @@ def sensitivity_levels(max_sensitivity: str) -> list[str]:
     if max_sensitivity not in SENSITIVITY_ORDER:
         raise InvalidInputError(f"unknown sensitivity {max_sensitivity!r}; use one of {SENSITIVITY_ORDER}")
     return list(SENSITIVITY_ORDER[: SENSITIVITY_ORDER.index(max_sensitivity) + 1])
-
-
-class AtlasTransaction:
-    """Writes to an atlas that commit together (see :meth:`Atlas.transaction`)."""
-
-    def __init__(self, atlas: Atlas, store_transaction: StoreTransaction) -> None:
-        self._atlas = atlas
-        self._tx = store_transaction
-
-    def add(self, layer: str, data: Any, *, unknown: UnknownFields = "error", on_invalid: OnInvalid = "repair",
-            crs: object | None = None) -> WriteResult:
-        """Validate and insert features; see :meth:`Atlas.add`."""
-        spec = self._atlas.catalogue[layer]
-        frame = _as_frame(data, spec, self._atlas.crs)
-        clean, report = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian,
-                                       unknown=unknown, on_invalid=on_invalid, crs=crs)
-        _check_new_ids(self._tx, spec, clean)
-        _check_references(self._tx, self._atlas.catalogue, spec, clean)
-        self._tx.insert(layer, clean)
-        return WriteResult(layer, clean["id"].tolist(), report)
-
-    def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *,
-               expected_version: int | None = None, op: str | None = None) -> Row:
-        """Change some attributes (or the ``geometry``) of a feature; see :meth:`Atlas.update`."""
-        spec = self._atlas.catalogue[layer]
-        current = self._tx.get(layer, feature_id)
-        if current is None:
-            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
-        managed = {"id", "created", "updated", "version"} & set(changes)
-        if managed:
-            raise InvalidInputError(f"fields {sorted(managed)} are managed by the atlas and cannot be set")
-        merged = {**current, **changes}
-        geometry = merged.pop("geometry", None)
-        frame: pd.DataFrame = pd.DataFrame([merged])
-        if spec.is_spatial:
-            frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
-        clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
-        _check_references(self._tx, self._atlas.catalogue, spec, clean)
-        row = clean.iloc[0].to_dict()
-        row.pop("geometry", None)
-        values = {name: row[name] for name in spec.field_names if name not in ("id", "created")}
-        values["version"] = int(current["version"] or 0) + 1
-        values["updated"] = self._tx.context.at
-        if spec.is_spatial:
-            values["geometry"] = clean.geometry.iloc[0]
-        self._tx.update(layer, feature_id, values, expected_version=expected_version, op=op)
-        updated = self._tx.get(layer, feature_id)
-        assert updated is not None
-        return updated
-
-    def delete(self, layer: str, feature_id: str, *, expected_version: int | None = None) -> None:
-        """Delete a feature (its history is kept); see :meth:`Atlas.delete`."""
-        current = self._tx.get(layer, feature_id)
-        if current is None:
-            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
-        if expected_version is not None and current["version"] != expected_version:
-            raise VersionConflictError(f"feature {feature_id!r} of layer {layer!r} is at version "
-                                       f"{current['version']}, not {expected_version}: reload it and retry")
-        self._tx.delete(layer, feature_id)
 
 
 class Atlas:
@@ -501,49 +427,6 @@ class Atlas:
             else:
                 tx.update(layer, feature_id, values, op="restore")
         return self.get(layer, feature_id)
-
-def _check_new_ids(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -> None:
-    taken = tx.existing_ids(spec.name, frame["id"].tolist())
-    if taken:
-        rows = frame.index[frame["id"].isin(taken)]
-        raise InvalidInputError([Problem(f"id {frame['id'][r]!r} is already in layer {spec.name!r}",
-                                         row=int(r), field="id") for r in rows])
-
-
-def _check_references(tx: StoreTransaction, catalogue: Catalogue, spec: LayerSpec, frame: pd.DataFrame) -> None:
-    problems: list[Problem] = []
-    for field_spec in spec.all_fields:
-        if field_spec.type != "ref" or field_spec.ref is None or field_spec.ref not in catalogue:
-            continue
-        values = frame[field_spec.name].dropna()
-        wanted = sorted(set(values))
-        if not wanted:
-            continue
-        found = tx.existing_ids(field_spec.ref, wanted)
-        if field_spec.ref == spec.name:
-            found |= set(frame["id"])
-        for row, value in values.items():
-            if value not in found:
-                problems.append(Problem(f"{value!r} is not the id of a feature in layer {field_spec.ref!r}",
-                                        row=int(row), field=field_spec.name))  # type: ignore[call-overload]
-    if problems:
-        raise InvalidInputError(problems)
-
-
-def _as_frame(data: Any, spec: LayerSpec, crs: Any) -> pd.DataFrame:
-    """Turn records into a frame; geometries given as Python objects are in the atlas CRS."""
-    if isinstance(data, pd.DataFrame):
-        return data
-    given = [data] if isinstance(data, Mapping | Record) else list(data)
-    records: list[Mapping[str, Any]] = [r.to_row() if isinstance(r, Record) else r for r in given]
-    if not records:
-        return pd.DataFrame()
-    if spec.is_spatial and any("geometry" in r for r in records):
-        geometries = [r.get("geometry") for r in records]
-        attributes = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in records])
-        return gpd.GeoDataFrame(attributes, geometry=geometries, crs=crs)
-    return pd.DataFrame(records)
-
 
 def open_atlas(path: PathLike) -> Atlas:
     """Open an existing atlas.

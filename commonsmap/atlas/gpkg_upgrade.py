@@ -19,8 +19,10 @@ from pyproj import CRS
 from commonsmap.atlas.gpkg_schema import (
     META_TABLE,
     add_commonsmap_objects,
+    add_publish_index,
     create_layer,
     history_triggers,
+    publish_index_name,
     quote,
 )
 from commonsmap.catalogue import Catalogue, FieldSpec, LayerSpec
@@ -32,6 +34,12 @@ _SQL_TYPES = {"integer": "INTEGER", "real": "REAL", "boolean": "BOOLEAN", "date"
 
 def _sql_type(field: FieldSpec) -> str:
     return _SQL_TYPES.get(field.type, "TEXT")
+
+
+def _unindexed(connection: sqlite3.Connection, catalogue: Catalogue, new_layers: list[LayerSpec]) -> list[LayerSpec]:
+    indexes = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    return [layer for layer in catalogue.values()
+            if layer not in new_layers and publish_index_name(layer) not in indexes]
 
 
 def _missing(connection: sqlite3.Connection,
@@ -49,12 +57,8 @@ def _missing(connection: sqlite3.Connection,
     return new_layers, new_fields
 
 
-def _has_opaque_key(path: Path) -> bool:
-    connection = sqlite3.connect(path)
-    try:
-        return connection.execute(f"SELECT 1 FROM {META_TABLE} WHERE key = ?", (OPAQUE_KEY,)).fetchone() is not None
-    finally:
-        connection.close()
+def _has_opaque_key(connection: sqlite3.Connection) -> bool:
+    return connection.execute(f"SELECT 1 FROM {META_TABLE} WHERE key = ?", (OPAQUE_KEY,)).fetchone() is not None
 
 
 def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
@@ -62,10 +66,11 @@ def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         new_layers, new_fields = _missing(connection, catalogue)
+        unindexed = _unindexed(connection, catalogue, new_layers)
+        has_key = _has_opaque_key(connection)
     finally:
         connection.close()
-    has_key = _has_opaque_key(path)
-    if not new_layers and not new_fields and has_key:
+    if not new_layers and not new_fields and not unindexed and has_key:
         return []
     if not os.access(path, os.W_OK):
         raise AtlasError(f"{path} was made with an older catalogue and needs new layers or fields, "
@@ -92,6 +97,9 @@ def upgrade_atlas_file(path: Path, catalogue: Catalogue, crs: CRS) -> list[str]:
                 connection.execute(f"DROP TRIGGER IF EXISTS {quote('commonsmap_history_' + name + suffix)}")
             for trigger in history_triggers(layer):
                 connection.execute(trigger)
+        for layer in unindexed:
+            add_publish_index(connection, layer)
+            done.append(f"indexed the generalised features of layer {layer.name!r}")
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:

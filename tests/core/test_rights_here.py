@@ -9,7 +9,7 @@ from shapely.geometry import Point, Polygon, box
 
 import commonsmap as cm
 from commonsmap.analysis.rights import who_may
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import QueryError
 from commonsmap.privacy import Viewer
 
 
@@ -125,7 +125,7 @@ def test_place_in_another_crs_and_bad_places(village) -> None:  # type: ignore[n
     answer = who_may(atlas, Point(x, y), crs="EPSG:3857", on="2024-07-15")
     assert ids["r1"] in set(answer["record_id"])
     assert ids["r1"] in set(who_may(atlas, (0.25, 0.25))["record_id"])
-    with pytest.raises(InvalidInputError, match="valid geometry"):
+    with pytest.raises(QueryError, match="valid geometry"):
         who_may(atlas, Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]))  # a bowtie
-    with pytest.raises(InvalidInputError, match="shapely Point"):
+    with pytest.raises(QueryError, match="shapely Point"):
         who_may(atlas, "here")

@@ -18,7 +18,7 @@ from commonsmap.analysis.conflicts import detect_conflicts, open_dispute, write_
 from commonsmap.analysis.statistics import area_statistics, overlap_statistics
 from commonsmap.catalogue import default_catalogue_dir, load_catalogue
 from commonsmap.cli import app
-from commonsmap.errors import InvalidInputError
+from commonsmap.errors import InvalidInputError, QueryError
 from commonsmap.privacy import Viewer
 from commonsmap.territories import decide_objection, landmark_terms, lodge_objection, objections, open_objection_period
 from tests.conftest import assert_valid_geopackage
@@ -123,9 +123,9 @@ def test_context_layers_from_files_and_frames(atlas: cm.Atlas, land: dict[str, s
     assert mining["right_name"].tolist() == ["Mina 1"] and mining["left_id"].tolist() == [land["claim_b"]]
     assert mining["area_ha"].iloc[0] == pytest.approx(geodesic_ha(box(0.26, 0.05, 0.3, 0.15)), rel=1e-4)
     assert len(report[report["right_layer"] == "reserve"]) == 3
-    with pytest.raises(InvalidInputError, match="no CRS"):
+    with pytest.raises(QueryError, match="no CRS"):
         detect_conflicts(atlas, context={"x": gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])})
-    with pytest.raises(InvalidInputError, match="cannot check claims against"):
+    with pytest.raises(QueryError, match="cannot check claims against"):
         detect_conflicts(atlas, against=["concessions"])
 
 
@@ -135,7 +135,7 @@ def test_report_files_and_a_dispute_from_a_conflict(atlas: cm.Atlas, land: dict[
     assert len(csv) == len(report) and csv["wkt"].str.startswith(("POLYGON", "MULTIPOLYGON")).all()
     geojson = json.loads(write_conflict_report(report, tmp_path / "report.geojson").read_text())
     assert len(geojson["features"]) == len(report)
-    with pytest.raises(InvalidInputError, match="report format"):
+    with pytest.raises(QueryError, match="report format"):
         write_conflict_report(report, tmp_path / "report.xlsx")
     row = report[report["kind"] == "claim_claim"].iloc[0]
     dispute = atlas.get("disputes", open_dispute(atlas, row, forum="Asamblea", opened_on="2025-06-01"))
@@ -160,9 +160,9 @@ def test_area_statistics(atlas: cm.Atlas, land: dict[str, str]) -> None:
     assert by_unit.loc["West", "area_ha"] == pytest.approx(west, rel=1e-4)
     total = area_statistics(atlas, "claims")
     assert total.loc["total", "count"] == 4
-    with pytest.raises(InvalidInputError, match="no field"):
+    with pytest.raises(QueryError, match="no field"):
         area_statistics(atlas, "claims", by="colour")
-    with pytest.raises(InvalidInputError, match="no geometry"):
+    with pytest.raises(QueryError, match="no geometry"):
         area_statistics(atlas, "parties")
 
 
