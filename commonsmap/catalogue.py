@@ -87,6 +87,10 @@ class LayerSpec(BaseModel):
     ``holder_fields`` name the fields holding the parties whose members may see the layer's
     ``community`` features (``"id"`` for the parties layer itself); ``public_fields`` the fields
     a generalised feature keeps when shown to viewers below its sensitivity.
+
+    ``workflow_fields`` change only through the library's workflow named in ``workflow`` (a
+    pact's status only through its lifecycle); an ``append_only`` layer is a log whose records
+    are never updated or deleted.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -98,6 +102,9 @@ class LayerSpec(BaseModel):
     geometry_required: bool = False
     default_sensitivity: str = "public"
     editable: bool = True
+    append_only: bool = False
+    workflow_fields: tuple[str, ...] = ()
+    workflow: str = ""
     popup: tuple[str, ...] = ()
     title_field: str | None = None
     holder_fields: tuple[str, ...] = ()
@@ -119,7 +126,7 @@ class LayerSpec(BaseModel):
             raise ValueError(f"popup names unknown fields {unknown}")
         if self.title_field is not None and self.title_field not in names:
             raise ValueError(f"title_field {self.title_field!r} is not a field")
-        for setting in ("holder_fields", "public_fields"):
+        for setting in ("holder_fields", "public_fields", "workflow_fields"):
             strangers = [n for n in getattr(self, setting) if n not in names and n != "id"]
             if strangers:
                 raise ValueError(f"{setting} names unknown fields {strangers}")

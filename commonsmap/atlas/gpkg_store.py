@@ -284,6 +284,19 @@ class _Transaction(StoreTransaction):
         self.store.catalogue[layer]
         return _existing_ids(self.connection, layer, ids)
 
+    def find(self, layer: str, field: str, values: list[Any]) -> list[Row]:
+        spec = self.store.catalogue[layer]
+        field_spec = spec.field(field)
+        names = spec.field_names + ([GEOMETRY_COLUMN] if spec.is_spatial else [])
+        rows: list[Row] = []
+        for start in range(0, len(values), 500):
+            chunk = [codec.value_to_sql(v, field_spec) for v in values[start:start + 500]]
+            found = self.connection.execute(
+                f"SELECT {', '.join(map(quote, names))} FROM {quote(layer)} "
+                f"WHERE {quote(field)} IN ({', '.join('?' * len(chunk))})", chunk)
+            rows.extend(_row_from_sql(spec, dict(zip(names, raw, strict=True))) for raw in found)
+        return rows
+
     def update(self, layer: str, feature_id: str, values: Row, *, expected_version: int | None = None,
                op: str | None = None) -> None:
         spec = self.store.catalogue[layer]

@@ -50,6 +50,10 @@ class StoreTransaction(ABC):
         """Return those of ``ids`` that are in the layer, as the transaction sees it."""
 
     @abstractmethod
+    def find(self, layer: str, field: str, values: list[Any]) -> list[Row]:
+        """Return the rows whose (scalar) ``field`` holds one of ``values``, as the transaction sees them."""
+
+    @abstractmethod
     def update(self, layer: str, feature_id: str, values: Row, *, expected_version: int | None = None,
                op: str | None = None) -> None:
         """Replace the given attributes (and ``geometry``) of one row.

@@ -57,10 +57,33 @@ class AtlasTransaction:
         self._tx.insert(layer, clean)
         return WriteResult(layer, clean["id"].tolist(), report)
 
+    def get(self, layer: str, feature_id: str) -> Row:
+        """Return one feature as this transaction sees it.
+
+        Raises
+        ------
+        NotFoundError
+            If the layer has no such feature.
+        """
+        self._atlas.catalogue[layer]
+        row = self._tx.get(layer, feature_id)
+        if row is None:
+            raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
+        return row
+
+    def find(self, layer: str, field: str, values: list[Any]) -> list[Row]:
+        """Return the features whose ``field`` holds one of ``values``, as this transaction sees them."""
+        return self._tx.find(layer, field, list(values)) if values else []
+
     def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *,
-               expected_version: int | None = None, op: str | None = None) -> Row:
-        """Change some attributes (or the ``geometry``) of a feature; see :meth:`Atlas.update`."""
+               expected_version: int | None = None, op: str | None = None, workflow: bool = False) -> Row:
+        """Change some attributes (or the ``geometry``) of a feature; see :meth:`Atlas.update`.
+
+        ``workflow=True`` is for the library's workflows (a pact's lifecycle), which alone may
+        change a layer's ``workflow_fields``.
+        """
         spec = self._atlas.catalogue[layer]
+        _check_editable(spec, changes, workflow=workflow or op == "restore")
         current = self._tx.get(layer, feature_id)
         if current is None:
             raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
@@ -88,6 +111,7 @@ class AtlasTransaction:
 
     def delete(self, layer: str, feature_id: str, *, expected_version: int | None = None) -> None:
         """Delete a feature (its history is kept); see :meth:`Atlas.delete`."""
+        _check_editable(self._atlas.catalogue[layer], {}, workflow=False, deleting=True)
         current = self._tx.get(layer, feature_id)
         if current is None:
             raise NotFoundError(f"no feature {feature_id!r} in layer {layer!r}")
@@ -95,6 +119,16 @@ class AtlasTransaction:
             raise VersionConflictError(f"feature {feature_id!r} of layer {layer!r} is at version "
                                        f"{current['version']}, not {expected_version}: reload it and retry")
         self._tx.delete(layer, feature_id)
+
+
+def _check_editable(spec: LayerSpec, changes: Mapping[str, Any], *, workflow: bool, deleting: bool = False) -> None:
+    if spec.append_only:
+        raise InvalidInputError(f"layer {spec.name!r} is a log: its records are never "
+                                f"{'deleted' if deleting else 'changed'}")
+    guarded = sorted(set(spec.workflow_fields) & set(changes))
+    if guarded and not workflow:
+        raise InvalidInputError(f"field {', '.join(guarded)} of layer {spec.name!r} is changed only through "
+                                f"{spec.workflow or 'the library'}")
 
 
 def _check_new_ids(tx: StoreTransaction, spec: LayerSpec, frame: pd.DataFrame) -> None:

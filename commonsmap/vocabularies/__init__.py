@@ -19,7 +19,17 @@ from commonsmap.vocabularies.general import (
     Sensitivity,
     SourceKind,
 )
-from commonsmap.vocabularies.pacts import Intervention, PactDomain, PactStatus, PactType
+from commonsmap.vocabularies.pacts import (
+    Intervention,
+    PactDomain,
+    PactEventKind,
+    PactRole,
+    PactStatus,
+    PactType,
+    ParcelLink,
+    RenewalRule,
+    SupportForm,
+)
 from commonsmap.vocabularies.sovereignty import ConsentMethod, ConsentScope, Generalisation, ViewerRole
 from commonsmap.vocabularies.tenure import ClaimBasis, ClaimStatus, HolderPosition, RightBasis, RRRKind
 from commonsmap.vocabularies.territories import (
@@ -54,6 +64,11 @@ VOCABULARIES: dict[str, type[Vocabulary]] = {
     "pact_status": PactStatus,
     "intervention": Intervention,
     "pact_domain": PactDomain,
+    "pact_role": PactRole,
+    "support_form": SupportForm,
+    "renewal_rule": RenewalRule,
+    "pact_event_kind": PactEventKind,
+    "parcel_link": ParcelLink,
     "land_identity": LandIdentity,
     "recognition_form": RecognitionForm,
     "documentation_status": DocumentationStatus,
@@ -121,17 +136,22 @@ __all__ = [
     "ObservationKind",
     "Ownership",
     "PactDomain",
+    "PactEventKind",
+    "PactRole",
     "PactStatus",
     "PactType",
+    "ParcelLink",
     "ParcelOwnerKind",
     "PartyKind",
     "ProtectionStatus",
     "RRRKind",
     "RecognitionForm",
+    "RenewalRule",
     "RightBasis",
     "Rivalry",
     "Sensitivity",
     "SourceKind",
+    "SupportForm",
     "ViewerRole",
     "Vocabulary",
     "vocabulary",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "it", "pt")
 """Languages every vocabulary term, layer and field is labelled in."""
@@ -50,7 +50,7 @@ class Vocabulary(str, Enum):  # noqa: UP042 (members take (code, labels))
         return {str(member.value): member.label(lang) for member in cls}
 
     @classmethod
-    def parse(cls, value: Any) -> Vocabulary:
+    def parse(cls, value: Any) -> Self:
         """Return the term matching ``value``: a member, its code, or one of its labels.
 
         Matching of codes and labels ignores case, surrounding spaces, and treats

@@ -219,7 +219,7 @@ def test_cli_conflicts_who_and_stats(atlas: cm.Atlas, land: dict[str, str], tmp_
 def test_an_atlas_made_with_an_older_catalogue_is_upgraded_on_open(tmp_path: Path) -> None:
     old = tmp_path / "layers"
     shutil.copytree(default_catalogue_dir(), old, ignore=shutil.ignore_patterns("demo", "*.py", "__pycache__"))
-    for name in ("objections", "disputes", "consents"):
+    for name in ("objections", "disputes", "consents", "pact_events", "pact_parties", "pact_parcels"):
         (old / f"{name}.toml").unlink()
     claims = (old / "claims.toml").read_text()
     (old / "claims.toml").write_text(claims[: claims.index('[[fields]]\nname = "identity"')])
