@@ -18,6 +18,8 @@ from shapely.geometry.base import BaseGeometry
 
 from commonsmap.errors import QueryError
 from commonsmap.geometry import parse_crs
+from commonsmap.pacts.lifecycle import IN_FORCE
+from commonsmap.pacts.status_on import pact_statuses
 from commonsmap.privacy import Viewer, whole_rows
 from commonsmap.tenure import BUNDLE
 
@@ -32,7 +34,7 @@ ENDED_PACTS = frozenset({"rejected", "withdrawn", "archived"})
 
 ANSWER_COLUMNS = [
     "layer", "record_id", "kind", "holder", "holder_name", "position", *BUNDLE, "basis", "status", "months",
-    "quota", "valid_from", "valid_to", "commons", "commons_name", "title",
+    "quota", "valid_from", "valid_to", "commons", "commons_name", "pact", "title",
 ]
 """Columns of :func:`who_may`'s answer."""
 
@@ -89,6 +91,20 @@ def _in_force(start: pd.Series, end: pd.Series, day: dt.date | None) -> np.ndarr
     return np.asarray(begun & not_over, dtype=bool)
 
 
+_IN_FORCE = frozenset(status.value for status in IN_FORCE)
+
+
+def _pact_allows(pact: Any, statuses: dict[str, str]) -> bool:
+    """Whether a right stands as far as its pact goes.
+
+    A right a pact grants applies while the pact is in force; one without a pact (or whose pact
+    the viewer may not see) is judged by its own dates alone.
+    """
+    if not isinstance(pact, str) or pact not in statuses:
+        return True
+    return statuses[pact] in _IN_FORCE
+
+
 def in_season(months: Any, month: int) -> bool:
     """Whether a list of months (1–12; empty or missing = all year) includes ``month``."""
     if months is None or (isinstance(months, float) and np.isnan(months)):
@@ -115,7 +131,9 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
         latitude unless ``crs`` says otherwise). A polygon must share some area with a record.
     on : date, optional
         When: only records in force that day (validity dates, the season's months, a claim
-        lodged by then, a pact signed and not expired). Every record whatever its dates otherwise.
+        lodged by then, a pact in force that day as its events tell). Every record whatever its
+        dates otherwise. A right granted by a pact applies only while the pact is in force
+        (today, or on ``on``): not before it is signed, while suspended, or after it ends.
     viewer : Viewer, optional
         Who asks; records it may not see whole are left out.
     crs : optional
@@ -138,8 +156,10 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
     commons_names = dict(zip(commons["id"], commons["name"], strict=True))
     rows: list[dict[str, Any]] = []
 
+    statuses = pact_statuses(atlas, on=day, viewer=viewer)
     rights = rights_with_places(atlas, viewer=viewer, bbox=near)
     chosen = _here(rights.geometry, where) & _in_force(rights["valid_from"], rights["valid_to"], day)
+    chosen &= np.array([_pact_allows(p, statuses) for p in rights["pact"]], dtype=bool)
     if day is not None:
         chosen &= np.array([in_season(m, day.month) for m in rights["months"]], dtype=bool)
     for right in rights[chosen].to_dict("records"):
@@ -157,13 +177,16 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
 
     pacts = whole_rows(atlas.layer("pacts", viewer=viewer, bbox=near))
     chosen = _here(pacts.geometry, where) & ~pacts["status"].isin(ENDED_PACTS).to_numpy()
-    chosen &= _in_force(pacts["signed_on"], pacts["expires_on"], day)
+    if day is not None:
+        chosen &= _in_force(pacts["signed_on"], pacts["expires_on"], day)
+        chosen &= np.array([statuses.get(p) in _IN_FORCE for p in pacts["id"]], dtype=bool)
     for pact in pacts[chosen].to_dict("records"):
         signatories = list(pact["parties"] or []) or [None]
         for party in signatories:
             rows.append({"layer": "pacts", "record_id": pact["id"], "kind": "pact", "holder": party,
                          "holder_name": names.get(party) if party else pact.get("proponent"),
-                         "basis": "pact", "status": pact["status"], "valid_from": pact["signed_on"],
+                         "basis": "pact", "status": statuses.get(pact["id"], pact["status"]),
+                         "valid_from": pact["signed_on"], "pact": pact["id"],
                          "valid_to": pact["expires_on"], "title": pact["title"]})
 
     answer = pd.DataFrame(rows, columns=ANSWER_COLUMNS)

@@ -49,7 +49,12 @@ def check_contents(pact: Mapping[str, Any]) -> list[Problem]:
     ['a reimbursement of costs needs its amount (reimbursement_amount)']
     """
     problems: list[Problem] = []
-    forms = [SupportForm.parse(form).value for form in (pact.get("support") or [])]
+    forms = []
+    for form in pact.get("support") or []:
+        try:
+            forms.append(SupportForm.parse(form).value)
+        except ValueError as exc:
+            problems.append(Problem(str(exc), field="support"))
     amount = pact.get("reimbursement_amount")
     reimbursed = SupportForm.COST_REIMBURSEMENT.value in forms
     if reimbursed and not _present(amount):
@@ -85,7 +90,11 @@ def _party_rows(pact_id: str, parties: Sequence[Mapping[str, Any]], day: dt.date
         if unknown or "party" not in entry or "role" not in entry:
             raise InvalidInputError(f"party entry {number}: needs 'party' and 'role' (and optionally "
                                     f"'commitments', 'joined_on'); got {sorted(entry)}")
-        rows.append({"pact": pact_id, "party": entry["party"], "role": PactRole.parse(entry["role"]).value,
+        try:
+            role = PactRole.parse(entry["role"]).value
+        except ValueError as exc:
+            raise InvalidInputError([Problem(str(exc), row=number, field="role")], source="pact parties") from exc
+        rows.append({"pact": pact_id, "party": entry["party"], "role": role,
                      "commitments": entry.get("commitments"),
                      "joined_on": as_day(entry.get("joined_on") or day, "joined_on")})
     return rows
@@ -129,14 +138,15 @@ def propose_pact(atlas: Atlas, pact: Mapping[str, Any], parties: Sequence[Mappin
         raise InvalidInputError("a new pact starts as 'proposed'; import existing pacts with atlas.add or a "
                                 "register importer")
     _raise_if(check_contents(record), "pact contents")
-    roles = [PactRole.parse(entry.get("role", "")).value for entry in parties if entry.get("role")]
+    rows = _party_rows("", parties, day)
+    roles = [row["role"] for row in rows]
     if PactRole.PROPONENT.value not in roles:
         raise InvalidInputError("a pact proposal needs at least one party with the role 'proponent'")
     record["status"] = PactStatus.PROPOSED.value
-    record["parties"] = list(dict.fromkeys(e["party"] for e in parties if PactRole.parse(e["role"]) in SIGNING_ROLES))
+    record["parties"] = list(dict.fromkeys(row["party"] for row in rows if row["role"] in SIGNING_ROLES))
     with atlas.transaction(who=who, note=note or "pact proposed") as tx:
         pact_id = tx.add("pacts", [record]).ids[0]
-        tx.add("pact_parties", _party_rows(pact_id, parties, day))
+        tx.add("pact_parties", [{**row, "pact": pact_id} for row in rows])
         tx.add("pact_events", [{"pact": pact_id, "kind": "transition", "happened_on": day, "actor": who,
                                 "to_status": PactStatus.PROPOSED.value, "note": note}])
     return pact_id

@@ -169,8 +169,11 @@ def exclude_party(atlas: Atlas, pact_id: str, party: str, reason: str, *, who: s
 
 
 def open_pact_dispute(atlas: Atlas, pact_id: str, title: str, *, parties: list[str], who: str,
-                      forum: str | None = None, on: Any = None) -> str:
-    """Open a dispute about a pact (layer ``disputes``) and log it with the pact; return the dispute's id."""
+                      forum: str = "conciliation_committee", on: Any = None) -> str:
+    """Open a dispute about a pact (layer ``disputes``) and log it with the pact; return the dispute's id.
+
+    The forum is the conciliation committee the regulation provides, unless told otherwise.
+    """
     day = _day(on)
     with atlas.transaction(who=_actor(who), note=f"dispute on pact {pact_id}") as tx:
         pact = tx.get("pacts", pact_id)

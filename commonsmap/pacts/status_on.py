@@ -1,0 +1,41 @@
+"""A pact's status on a given day, read back from its events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from commonsmap.privacy import whole_rows
+
+if TYPE_CHECKING:
+    from commonsmap.atlas.atlas import Atlas
+    from commonsmap.privacy import Viewer
+
+_STATUS_EVENTS = ("transition", "correction")
+
+
+def pact_statuses(atlas: Atlas, *, on: Any = None, viewer: Viewer | None = None) -> dict[str, str]:
+    """Return ``{pact id: status}`` for the pacts ``viewer`` may see whole, today or on day ``on``.
+
+    On a past day, a pact's status is the one its last status change up to that day set; a pact
+    with no recorded change before that day (or none at all, when it was added without the
+    lifecycle) has its current status. A pact proposed after ``on`` is left out.
+    """
+    pacts = whole_rows(atlas.layer("pacts", viewer=viewer))
+    current = dict(zip(pacts["id"], pacts["status"], strict=True))
+    if on is None:
+        return current
+    day = pd.Timestamp(on).normalize()
+    events = atlas.layer("pact_events", viewer=viewer)
+    events = events[events["kind"].isin(_STATUS_EVENTS) & events["pact"].isin(list(current))]
+    when = pd.to_datetime(events["happened_on"])
+    first = when.groupby(events["pact"]).min()
+    upto = events[when <= day]
+    last = upto.assign(_order=range(len(upto))).sort_values(["happened_on", "_order"]).groupby("pact").tail(1)
+    statuses = dict(current)
+    statuses.update(zip(last["pact"], last["to_status"], strict=True))
+    for pact, started in first.items():
+        if started > day:
+            statuses.pop(str(pact), None)
+    return statuses
