@@ -2,8 +2,8 @@
 
 :func:`check_atlas` reports, per layer, invalid or empty geometries, geometries of the wrong
 type, missing required values, values outside a vocabulary and references to features that do
-not exist; :func:`check_geopackage` runs GDAL's GeoPackage validator when it is installed
-(``pip install --no-deps gdal-utils``).
+not exist, and pacts whose status was changed outside their lifecycle; :func:`check_geopackage`
+runs GDAL's GeoPackage validator when it is installed (``pip install --no-deps gdal-utils``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import shapely
 from commonsmap.atlas.atlas import Atlas
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import Problem
+from commonsmap.pacts.status_on import lifecycle_drift
 
 _FAMILIES = {"MultiPolygon": {"MultiPolygon"}, "Point": {"Point"}, "MultiPoint": {"MultiPoint"},
              "LineString": {"LineString"}, "MultiLineString": {"MultiLineString"}}
@@ -85,7 +86,13 @@ def check_atlas(atlas: Atlas) -> list[Finding]:
     list of Finding
         Empty when the atlas is consistent.
     """
-    return [finding for spec in atlas.catalogue.values() for finding in _check_layer(atlas, spec)]
+    findings = [finding for spec in atlas.catalogue.values() for finding in _check_layer(atlas, spec)]
+    if "pacts" in atlas.catalogue and "pact_events" in atlas.catalogue:
+        for pact, status, recorded in lifecycle_drift(atlas):
+            reason = (f"status {status!r} was changed outside the lifecycle: its last recorded change made it "
+                      f"{recorded!r}")
+            findings.append(Finding("pacts", Problem(reason, field="status"), pact))
+    return findings
 
 
 def check_geopackage(path: str) -> str | None:

@@ -39,3 +39,18 @@ def pact_statuses(atlas: Atlas, *, on: Any = None, viewer: Viewer | None = None)
         if started > day:
             statuses.pop(str(pact), None)
     return statuses
+
+
+def lifecycle_drift(atlas: Atlas) -> list[tuple[str, str, str]]:
+    """Return ``(pact id, status, last recorded status)`` for pacts whose status disagrees with their events.
+
+    That happens when another program (QGIS, a field app) edits the GeoPackage and changes a
+    status behind the lifecycle's back.
+    """
+    pacts = atlas.layer("pacts", max_sensitivity="secret")
+    events = atlas.layer("pact_events", max_sensitivity="secret")
+    events = events[events["kind"].isin(_STATUS_EVENTS)]
+    ordered = events.assign(_order=range(len(events))).sort_values(["happened_on", "_order"])
+    recorded = dict(zip(ordered["pact"], ordered["to_status"], strict=True))  # the last one wins
+    return [(pid, status, recorded[pid]) for pid, status in zip(pacts["id"], pacts["status"], strict=True)
+            if pid in recorded and recorded[pid] != status]

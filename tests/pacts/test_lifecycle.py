@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from shapely.geometry import box
 
 import commonsmap as cm
 from commonsmap.analysis import who_may
+from commonsmap.atlas.gpkg_blob import register_functions
+from commonsmap.checks import check_atlas
 from commonsmap.errors import InvalidInputError, NotFoundError, VersionConflictError
 from commonsmap.pacts import (
     TRANSITIONS,
@@ -285,3 +288,16 @@ def test_an_atlas_file_keeps_the_lifecycle_across_reopening(tmp_path: Path, city
     assert reopened.get("pacts", pact)["status"] == "under_review"
     with pytest.raises(TransitionError):
         transition(reopened, pact, "active", who="office")
+
+
+def test_a_status_changed_by_another_program_is_reported(atlas: cm.Atlas, city: dict[str, str]) -> None:
+    """QGIS or a field app may edit the GeoPackage directly; the atlas check notices the drift."""
+    pact = _propose(atlas, city)
+    transition(atlas, pact, "under_review", who="office", on=DAY)
+    assert check_atlas(atlas) == []
+    with sqlite3.connect(atlas.location) as connection:
+        register_functions(connection)  # the GeoPackage SQL functions every GIS editor provides
+        connection.execute("UPDATE pacts SET status = 'active' WHERE id = ?", (pact,))
+    findings = [str(f) for f in check_atlas(cm.open_atlas(atlas.location))]
+    assert findings == [f"pacts (id {pact}): field 'status': status 'active' was changed outside the lifecycle: "
+                        "its last recorded change made it 'under_review'"]
