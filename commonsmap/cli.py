@@ -238,7 +238,7 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the demo atlas."
     console.print("open it in QGIS, or in Python: import commonsmap as cm; cm.open_atlas(...)['commons']")
 
 
+from commonsmap import cli_analysis, cli_pacts  # noqa: E402,F401  (register conflicts, who, stats; pacts …)
+
 if __name__ == "__main__":
     app()
-
-from commonsmap import cli_analysis  # noqa: E402,F401  (registers conflicts, who, stats)
