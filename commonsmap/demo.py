@@ -4,8 +4,9 @@ The demo holds:
 
 - **admin_units**: the 18 statistical zones of Bologna (Comune di Bologna, CC BY 4.0);
 - **commons**: Bologna's allotment gardens (*orti*) and some named parks from OpenStreetMap (ODbL);
-- **pacts** and **parties**: the Ville de Paris register of shared gardens (ODbL), one pact per
-  garden and one party per steward association;
+- **pacts**, **parties**, **pact_parties** and **pact_events**: the Ville de Paris register of
+  shared gardens (ODbL), imported by :mod:`commonsmap.pacts.registers.paris`: one pact per
+  garden, one party per steward association and per land owner, and the import event of each;
 - **claims**, **parties** and **observations**: Amazon indigenous territories most affected by mining
   and the mining scars detected inside them in 2023 (Earth Genome / Amazon Mining Watch, CC BY 4.0);
 - **parcels**: the cadastral sheets of San Felice del Molise (Agenzia delle Entrate, CC BY 4.0);
@@ -34,6 +35,7 @@ import pandas as pd
 from commonsmap.atlas.atlas import Atlas
 from commonsmap.catalogue import default_catalogue_dir
 from commonsmap.errors import AtlasError
+from commonsmap.pacts.registers import import_register
 from commonsmap.territories import landmark_terms
 
 DEMO_DIR: Final[Path] = default_catalogue_dir() / "demo"
@@ -177,25 +179,6 @@ def _commons(sources: dict[str, str]) -> gpd.GeoDataFrame:
     )
 
 
-def _pacts(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame:
-    gardens = _read("paris_jardins_partages.geojson")
-    closed = pd.to_datetime(gardens["date_fermeture"], errors="coerce")
-    stewards = [_text(n) for n in gardens["nom_gerant"]]
-    titles = [_text(t) or f"Jardin partagé, {a}"
-              for t, a in zip(gardens["nom_ev"], gardens["adresse"], strict=True)]
-    frame = gardens.drop(columns=["nom_ev", "nom_gerant", "date_fermeture"])
-    return frame.assign(
-        title=titles,
-        pact_type="ordinary",
-        status=["concluded" if pd.notna(c) else "active" for c in closed],
-        expires_on=closed,
-        interventions=[["continuous_care", "shared_management"]] * len(frame),
-        proponent=stewards,
-        parties=[[parties[s]] if s else None for s in stewards],
-        source_id=sources["paris"],
-    )
-
-
 def _claims(parties: dict[str, str], sources: dict[str, str]) -> gpd.GeoDataFrame:
     territories = _read("amazon_territories.geojson").rename(columns={"country": "country_name"})
     people = [_text(p) for p in territories["ethnicities_field"]]
@@ -282,15 +265,9 @@ def _fill(atlas: Atlas, report: Progress) -> None:
               who=WHO, note="import of bologna_osm_green.geojson",
               unknown="keep")
 
-    report("parties: stewards of the Paris shared gardens")
-    stewards = [t for t in map(_text, _read("paris_jardins_partages.geojson")["nom_gerant"]) if t]
-    steward_ids = _add_parties(atlas, stewards, "association",
-                               "Steward (nom_gerant) of shared gardens in the Ville de Paris register")
-
-    report("pacts: Paris shared gardens")
-    atlas.add("pacts", _pacts(steward_ids, sources).assign(dataset=datasets["paris"]),
-              who=WHO, note="import of paris_jardins_partages.geojson",
-              unknown="keep")
+    report("pacts and parties: Paris shared gardens, their stewards and land owners")
+    import_register(atlas, DEMO_DIR / "paris_jardins_partages.geojson", register="paris",
+                    snapshot_date=_SOURCES["paris"]["date"], who=WHO, dataset=datasets["paris"])
 
     report("parties: indigenous peoples of the Amazon territories")
     peoples = [t for t in map(_text, _read("amazon_territories.geojson")["ethnicities_field"]) if t]

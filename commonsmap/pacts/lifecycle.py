@@ -201,11 +201,12 @@ def check_transition(pact: dict[str, Any], to: str) -> PactStatus:
 def apply_status(tx: AtlasTransaction, pact: dict[str, Any], to: PactStatus, *, day: dt.date, actor: str,
                  kind: str = "transition", note: str | None = None, decision_ref: str | None = None,
                  until: Any = None, expected_version: int | None = None,
-                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 extra: dict[str, Any] | None = None, event_fields: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write one status change of ``pact`` inside ``tx``, with its event; return the new pact.
 
     No check is made here: :func:`transition` checks the lifecycle, register imports record the
-    register's own corrections.
+    register's own corrections. ``extra`` are more changes to the pact, ``event_fields`` more
+    fields of the event (e.g. its ``dataset``).
     """
     from commonsmap.pacts.effects import follow_status
 
@@ -213,7 +214,7 @@ def apply_status(tx: AtlasTransaction, pact: dict[str, Any], to: PactStatus, *, 
     updated = tx.update("pacts", pact["id"], changes, expected_version=expected_version, workflow=True)
     tx.add("pact_events", [{"pact": pact["id"], "kind": kind, "happened_on": day, "actor": actor,
                             "from_status": pact["status"], "to_status": to.value, "note": note,
-                            "decision_ref": decision_ref}])
+                            "decision_ref": decision_ref, **(event_fields or {})}])
     follow_status(tx, updated, previous=S.parse(str(pact["status"])), day=day)
     return updated
 
