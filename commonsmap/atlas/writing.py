@@ -90,19 +90,25 @@ class AtlasTransaction:
         managed = {"id", "created", "updated", "version"} & set(changes)
         if managed:
             raise InvalidInputError(f"fields {sorted(managed)} are managed by the atlas and cannot be set")
-        merged = {**current, **changes}
-        geometry = merged.pop("geometry", None)
-        frame: pd.DataFrame = pd.DataFrame([merged])
-        if spec.is_spatial:
+        # Only what changes is validated and written: the rest of the row is stored, hence valid.
+        # Required fields come along so that clearing one is refused.
+        names = [n for n in spec.field_names if n in changes or (spec.field(n).required and n in current)]
+        frame: pd.DataFrame = pd.DataFrame([{n: changes[n] if n in changes else current[n] for n in names}],
+                                           columns=names)
+        strangers = [n for n in changes if n not in spec.field_names and n != "geometry"]
+        if strangers:
+            frame = frame.assign(**{n: [changes[n]] for n in strangers})
+        new_geometry = spec.is_spatial and ("geometry" in changes or spec.geometry_required)
+        if new_geometry:
+            geometry = changes["geometry"] if "geometry" in changes else current.get("geometry")
             frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
         clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
         _check_references(self._tx, self._atlas.catalogue, spec, clean)
         row = clean.iloc[0].to_dict()
-        row.pop("geometry", None)
-        values = {name: row[name] for name in spec.field_names if name not in ("id", "created")}
+        values = {name: row[name] for name in names if name in changes}
         values["version"] = int(current["version"] or 0) + 1
         values["updated"] = self._tx.context.at
-        if spec.is_spatial:
+        if new_geometry and "geometry" in changes:
             values["geometry"] = clean.geometry.iloc[0]
         self._tx.update(layer, feature_id, values, expected_version=expected_version, op=op)
         updated = self._tx.get(layer, feature_id)
