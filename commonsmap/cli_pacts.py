@@ -1,4 +1,4 @@
-"""``commonsmap pacts``: deadlines, status changes, history, the open register and planner reports."""
+"""``commonsmap pacts``: deadlines, status changes, history, registers in and out, cadastre, links, reports."""
 
 from __future__ import annotations
 
@@ -162,3 +162,55 @@ def report_(path: AtlasPath,
     console.print(_table(table, title, limit=max(len(table), 1)), highlight=False)
     if out is not None:
         console.print(f"wrote {out}")
+
+
+Who = Annotated[str, typer.Option(help="Who does it (kept in the history).")]
+
+
+@pacts_app.command("import-register")
+def import_register_(path: AtlasPath,
+                     source: Annotated[Path, typer.Argument(help="The register file (a snapshot).")],
+                     register: Annotated[str, typer.Option(help="Which register: palermo or paris.")],
+                     who: Who,
+                     snapshot_date: Annotated[str | None, typer.Option(
+                         help="The snapshot's date (YYYY-MM-DD); read from a YYYY-MM-DD file name by default.")]
+                     = None) -> None:
+    """Import a city's pact register, or a later snapshot of it: status changes become lifecycle events."""
+    from commonsmap.pacts.registers import import_register
+
+    with _clear_errors():
+        result = import_register(open_atlas(path), source, register=register, snapshot_date=snapshot_date, who=who)
+    console.print(result.summary(), highlight=False)
+
+
+@pacts_app.command("import-cadastre")
+def import_cadastre_(path: AtlasPath,
+                     source: Annotated[Path, typer.Argument(help="The cadastre: GeoPackage, Shapefile or GeoJSON.")],
+                     who: Who,
+                     layer: Annotated[str | None, typer.Option(help="The layer of a multi-layer file.")] = None,
+                     ref: Annotated[str | None, typer.Option(
+                         help="The column, or a template like '{KATUZE_KOD}/{ID}', of the cadastral reference.")]
+                     = None,
+                     unit: Annotated[str | None, typer.Option(help="The column or template of the cadastral unit.")]
+                     = None) -> None:
+    """Import cadastral parcels with their references (other columns are kept as extra attributes)."""
+    from commonsmap.pacts.cadastre import import_cadastre
+
+    with _clear_errors():
+        result = import_cadastre(open_atlas(path), source, layer=layer, ref=ref, unit=unit, who=who)
+    console.print(result.summary(), highlight=False)
+
+
+@pacts_app.command()
+def link(path: AtlasPath, who: Who,
+         method: Annotated[str, typer.Option(help="auto, reference, geometry or location.")] = "auto") -> None:
+    """Link every pact to the parcels it covers (by reference, area share or location); parcels follow."""
+    from commonsmap.pacts.parcels import link_pacts
+
+    with _clear_errors():
+        result = link_pacts(open_atlas(path), method=method, who=who)
+    console.print(f"{len(result.links)} links for {len(result.pacts)} pacts ({result.removed} replaced); "
+                  f"{len(result.unlinked)} pacts cover no parcel; {len(result.designation_changes)} parcels "
+                  "changed designation", highlight=False)
+    for pact, refs in result.unmatched_refs.items():
+        console.print(f"pact {pact}: no parcel with reference {', '.join(refs)}", highlight=False)
