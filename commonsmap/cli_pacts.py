@@ -46,8 +46,8 @@ def due_(path: AtlasPath,
          = None,
          as_: ViewerOption = None) -> None:
     """What is due in the coming days: answers, ends of public notice, expiries, renewals, reports (overdue too)."""
+    from commonsmap.days import as_day
     from commonsmap.pacts.deadlines import due, parse_within
-    from commonsmap.pacts.lifecycle import as_day
 
     with _clear_errors():
         day = as_day(today, "--today") if today is not None else None

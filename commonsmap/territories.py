@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from commonsmap.days import as_day
 from commonsmap.errors import InvalidInputError, NotFoundError
 from commonsmap.vocabularies import ClaimStatus, ObjectionStatus
 
@@ -49,22 +50,12 @@ def landmark_terms(status: str) -> tuple[str, str]:
     return _LANDMARK[ClaimStatus.parse(status)]
 
 
-def _day(value: Any) -> dt.date:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{value!r} is not a date") from exc
-    if pd.isna(stamp):
-        raise InvalidInputError(f"{value!r} is not a date")
-    return stamp.date()
-
-
 def open_objection_period(atlas: Atlas, claim_id: str, until: Any, *, who: str | None = None,
                           note: str | None = None) -> dict[str, Any]:
     """Set the last day on which other parties may object to a claim; return the claim."""
     atlas.get("claims", claim_id)
-    return atlas.update("claims", claim_id, {"objections_until": _day(until)}, who=who,
-                        note=note or f"objection period open until {_day(until)}")
+    return atlas.update("claims", claim_id, {"objections_until": as_day(until)}, who=who,
+                        note=note or f"objection period open until {as_day(until)}")
 
 
 def lodge_objection(atlas: Atlas, claim_id: str, objector: str, grounds: str, *, lodged_on: Any = None,
@@ -105,14 +96,14 @@ def lodge_objection(atlas: Atlas, claim_id: str, objector: str, grounds: str, *,
         If the claim has no objection period, the period is over, or the objector is the claimant.
     """
     claim = atlas.get("claims", claim_id)
-    day = _day(lodged_on if lodged_on is not None else dt.date.today())
+    day = as_day(lodged_on if lodged_on is not None else dt.date.today())
     deadline = claim.get("objections_until")
     if deadline is None or pd.isna(deadline):
         raise InvalidInputError(f"claim {claim.get('name')!r} has no objection period; open one with "
                                 "open_objection_period() before objections can be lodged")
-    if day > _day(deadline):
+    if day > as_day(deadline):
         raise InvalidInputError(f"the objection period of claim {claim.get('name')!r} ended on "
-                                f"{_day(deadline)}; an objection lodged on {day} is too late")
+                                f"{as_day(deadline)}; an objection lodged on {day} is too late")
     if objector == claim.get("claimant"):
         raise InvalidInputError("a party cannot object to its own claim")
     record: dict[str, Any] = {"claim": claim_id, "objector": objector, "grounds": grounds, "lodged_on": day,
@@ -132,7 +123,7 @@ def decide_objection(atlas: Atlas, objection_id: str, status: str, *, decision: 
         raise InvalidInputError("an objection cannot be decided back to 'lodged'")
     changes: dict[str, Any] = {"status": term.value, "decision": decision}
     if term in CLOSED_OBJECTIONS:
-        changes["decided_on"] = _day(decided_on if decided_on is not None else dt.date.today())
+        changes["decided_on"] = as_day(decided_on if decided_on is not None else dt.date.today())
     return atlas.update("objections", objection_id, changes, who=who, note=f"objection {term.value}")
 
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from commonsmap.days import as_day, optional_day
 from commonsmap.errors import InvalidInputError, Problem
-from commonsmap.pacts.lifecycle import as_day, optional_day
 from commonsmap.vocabularies import PactRole, PactStatus, SupportForm
 
 if TYPE_CHECKING:

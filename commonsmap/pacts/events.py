@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from commonsmap.days import as_day, optional_day
 from commonsmap.errors import InvalidInputError, NotFoundError
 from commonsmap.pacts.contents import SIGNING_ROLES
 from commonsmap.pacts.effects import end_granted_rights
-from commonsmap.pacts.lifecycle import as_day, optional_day
 from commonsmap.vocabularies import PactStatus
 
 if TYPE_CHECKING:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from commonsmap.days import add_months, as_day, optional_day
 from commonsmap.errors import InvalidInputError
 from commonsmap.vocabularies import PactStatus, PactType
 
@@ -124,33 +125,6 @@ def lifecycle_path(start: str, end: str, pact_type: str | None = None) -> list[s
                 came_from[following] = status
                 queue.append(following)
     return None
-
-
-def as_day(value: Any, what: str = "date") -> dt.date:
-    """Return ``value`` as a date, or raise :class:`InvalidInputError` naming ``what``."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{what}: {value!r} is not a date") from exc
-    if pd.isna(stamp):
-        raise InvalidInputError(f"{what}: {value!r} is not a date")
-    return stamp.date()
-
-
-def optional_day(value: Any) -> dt.date | None:
-    """Return a stored date value as a date, or ``None`` when it is empty."""
-    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
-        return None
-    return as_day(value)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return the same day ``months`` later (the last day of the month when it does not exist)."""
-    return (pd.Timestamp(day) + pd.DateOffset(months=int(months))).date()
 
 
 def _dates_for(pact: dict[str, Any], to: PactStatus, day: dt.date, until: Any) -> dict[str, Any]:

@@ -33,10 +33,10 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
+from commonsmap.days import optional_day
 from commonsmap.errors import InvalidInputError
 from commonsmap.geometry import geodesic_area_ha
 from commonsmap.pacts.contents import SIGNING_ROLES
-from commonsmap.pacts.lifecycle import optional_day
 from commonsmap.pacts.queries import pact_districts, polygonal, representative_points, visible
 from commonsmap.privacy import Viewer
 from commonsmap.vocabularies import LANGUAGES, PactRole, PactStatus

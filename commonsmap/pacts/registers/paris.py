@@ -39,8 +39,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from commonsmap.days import optional_day
 from commonsmap.errors import InvalidInputError, Problem
-from commonsmap.pacts.lifecycle import optional_day
 from commonsmap.pacts.registers.snapshots import PartyRef, RegisterRecord, Snapshot, text
 
 REGISTER_NAME: Final = "paris-jardins-partages"
