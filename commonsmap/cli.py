@@ -238,7 +238,10 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the demo atlas."
     console.print("open it in QGIS, or in Python: import commonsmap as cm; cm.open_atlas(...)['commons']")
 
 
-from commonsmap import cli_analysis, cli_pacts  # noqa: E402,F401  (register conflicts, who, stats; pacts …)
-
 if __name__ == "__main__":
-    app()
+    # ``python -m commonsmap.cli``: import the module proper, which registers every command group.
+    from commonsmap.cli import app as registered
+
+    registered()
+else:
+    from commonsmap import cli_analysis, cli_pacts  # noqa: F401  (register conflicts, who, stats; pacts …)
