@@ -156,8 +156,10 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
     commons_names = dict(zip(commons["id"], commons["name"], strict=True))
     rows: list[dict[str, Any]] = []
 
-    statuses = pact_statuses(atlas, on=day, viewer=viewer)
     rights = rights_with_places(atlas, viewer=viewer, bbox=near)
+    pacts = whole_rows(atlas.layer("pacts", viewer=viewer, bbox=near))
+    concerned = {p for p in rights["pact"] if isinstance(p, str)} | set(pacts["id"])
+    statuses = pact_statuses(atlas, on=day, viewer=viewer, ids=concerned)
     chosen = _here(rights.geometry, where) & _in_force(rights["valid_from"], rights["valid_to"], day)
     chosen &= np.array([_pact_allows(p, statuses) for p in rights["pact"]], dtype=bool)
     if day is not None:
@@ -175,7 +177,6 @@ def who_may(atlas: Atlas, place: Any, *, on: Any = None, viewer: Viewer | None =
                      "holder_name": names.get(claim["claimant"]), "position": "claimant",
                      "basis": claim["basis"], "status": claim["status"], "title": claim["name"]})
 
-    pacts = whole_rows(atlas.layer("pacts", viewer=viewer, bbox=near))
     chosen = _here(pacts.geometry, where) & ~pacts["status"].isin(ENDED_PACTS).to_numpy()
     if day is not None:
         chosen &= _in_force(pacts["signed_on"], pacts["expires_on"], day)

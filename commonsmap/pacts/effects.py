@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from commonsmap.days import optional_day
 from commonsmap.vocabularies import Designation, PactStatus
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ def end_granted_rights(tx: AtlasTransaction, pact_id: str, day: dt.date, *, hold
     for right in tx.find("rights", "pact", [pact_id]):
         if holder is not None and right["holder"] != holder:
             continue
-        valid_to = right.get("valid_to")
-        if valid_to is None or str(valid_to) > day.isoformat():
+        valid_to = optional_day(right.get("valid_to"))
+        if valid_to is None or valid_to > day:
             tx.update("rights", right["id"], {"valid_to": day})
             closed += 1
     return closed

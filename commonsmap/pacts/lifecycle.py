@@ -193,6 +193,16 @@ def apply_status(tx: AtlasTransaction, pact: dict[str, Any], to: PactStatus, *, 
     return updated
 
 
+def _check_order(tx: AtlasTransaction, pact_id: str, day: dt.date) -> None:
+    """Refuse a change dated before the pact's last recorded change: the log stays in order."""
+    changes = [optional_day(e["happened_on"]) for e in tx.find("pact_events", "pact", [pact_id])
+               if e["kind"] in ("transition", "correction")]
+    last = max((d for d in changes if d is not None), default=None)
+    if last is not None and day < last:
+        raise TransitionError(f"pact {pact_id!r} last changed status on {last}; a change dated {day} would come "
+                              "before it")
+
+
 def transition(atlas: Atlas, pact_id: str, to: str, *, who: str, on: Any = None, note: str | None = None,
                decision_ref: str | None = None, until: Any = None,
                expected_version: int | None = None) -> dict[str, Any]:
@@ -246,5 +256,6 @@ def transition(atlas: Atlas, pact_id: str, to: str, *, who: str, on: Any = None,
     with atlas.transaction(who=who, note=note or f"pact status → {to}") as tx:
         pact = tx.get("pacts", pact_id)
         target = check_transition(pact, to)
+        _check_order(tx, pact_id, day)
         return apply_status(tx, pact, target, day=day, actor=who, note=note, decision_ref=decision_ref,
                             until=until, expected_version=expected_version)

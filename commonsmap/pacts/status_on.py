@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,19 +16,30 @@ if TYPE_CHECKING:
 _STATUS_EVENTS = ("transition", "correction")
 
 
-def pact_statuses(atlas: Atlas, *, on: Any = None, viewer: Viewer | None = None) -> dict[str, str]:
+def _among(column: str, ids: Iterable[str] | None) -> str | None:
+    """A SQL filter keeping the rows whose ``column`` is one of ``ids`` (quotes doubled)."""
+    if ids is None:
+        return None
+    quoted = ", ".join("'" + str(i).replace("'", "''") + "'" for i in sorted(set(ids)))
+    return f"{column} IN ({quoted})" if quoted else "0 = 1"
+
+
+def pact_statuses(atlas: Atlas, *, on: Any = None, viewer: Viewer | None = None,
+                  ids: Iterable[str] | None = None) -> dict[str, str]:
     """Return ``{pact id: status}`` for the pacts ``viewer`` may see whole, today or on day ``on``.
+
+    ``ids`` limits the answer (and what is read) to those pacts.
 
     On a past day, a pact's status is the one its last status change up to that day set; a pact
     with no recorded change before that day (or none at all, when it was added without the
     lifecycle) has its current status. A pact proposed after ``on`` is left out.
     """
-    pacts = whole_rows(atlas.layer("pacts", viewer=viewer))
+    pacts = whole_rows(atlas.layer("pacts", viewer=viewer, where=_among("id", ids)))
     current = dict(zip(pacts["id"], pacts["status"], strict=True))
     if on is None:
         return current
     day = pd.Timestamp(on).normalize()
-    events = atlas.layer("pact_events", viewer=viewer)
+    events = atlas.layer("pact_events", viewer=viewer, where=_among("pact", ids))
     events = events[events["kind"].isin(_STATUS_EVENTS) & events["pact"].isin(list(current))]
     when = pd.to_datetime(events["happened_on"])
     first = when.groupby(events["pact"]).min()

@@ -301,3 +301,13 @@ def test_a_status_changed_by_another_program_is_reported(atlas: cm.Atlas, city: 
     findings = [str(f) for f in check_atlas(cm.open_atlas(atlas.location))]
     assert findings == [f"pacts (id {pact}): field 'status': status 'active' was changed outside the lifecycle: "
                         "its last recorded change made it 'under_review'"]
+
+
+def test_a_change_dated_before_the_last_one_is_refused(atlas: cm.Atlas, city: dict[str, str]) -> None:
+    pact = _propose(atlas, city)
+    transition(atlas, pact, "under_review", who="office", on="2026-03-01")
+    before = digest(atlas.location)
+    with pytest.raises(TransitionError, match="last changed status on 2026-03-01"):
+        transition(atlas, pact, "approved", who="office", on="2026-02-01")
+    assert digest(atlas.location) == before
+    assert transition(atlas, pact, "approved", who="office", on="2026-03-01")["status"] == "approved"
