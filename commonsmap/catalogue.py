@@ -91,6 +91,9 @@ class LayerSpec(BaseModel):
     ``workflow_fields`` change only through the library's workflow named in ``workflow`` (a
     pact's status only through its lifecycle); an ``append_only`` layer is a log whose records
     are never updated or deleted.
+
+    ``temporal`` names the field that dates a feature (an instant), or the two fields that
+    bound its validity (start, end): what a ``datetime`` filter of the API applies to.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,6 +108,7 @@ class LayerSpec(BaseModel):
     append_only: bool = False
     workflow_fields: tuple[str, ...] = ()
     workflow: str = ""
+    temporal: tuple[str, ...] = ()
     popup: tuple[str, ...] = ()
     title_field: str | None = None
     holder_fields: tuple[str, ...] = ()
@@ -130,6 +134,10 @@ class LayerSpec(BaseModel):
             strangers = [n for n in getattr(self, setting) if n not in names and n != "id"]
             if strangers:
                 raise ValueError(f"{setting} names unknown fields {strangers}")
+        if self.temporal:
+            kinds = {f.name: f.type for f in self.fields}
+            if len(self.temporal) > 2 or any(kinds.get(n) not in ("date", "datetime") for n in self.temporal):
+                raise ValueError("temporal names one date or datetime field (an instant) or two (start and end)")
         VOCABULARIES["sensitivity"](self.default_sensitivity)
         if self.geometry_required and self.geometry is None:
             raise ValueError("geometry_required needs a geometry type")

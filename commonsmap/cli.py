@@ -244,4 +244,9 @@ if __name__ == "__main__":
 
     registered()
 else:
-    from commonsmap import cli_analysis, cli_pacts  # noqa: F401  (register conflicts, who, stats; pacts …)
+    from importlib.metadata import entry_points
+
+    from commonsmap import cli_analysis, cli_keys, cli_pacts  # noqa: F401  (register conflicts, who, stats; pacts …)
+
+    for plugin in entry_points(group="commonsmap.commands"):  # e.g. ``serve``, from the web layer
+        plugin.load()(app)

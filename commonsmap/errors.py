@@ -51,6 +51,18 @@ class QueryError(CommonsmapError):
     code = "invalid-query"
 
 
+class QueryTimeoutError(QueryError):
+    """A read ran longer than it was allowed to; nothing was returned."""
+
+    code = "query-timeout"
+
+
+class PermissionDeniedError(CommonsmapError):
+    """The viewer may not make this change (or see what it would need to see to make it)."""
+
+    code = "permission-denied"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where (row, field) and why."""

@@ -201,6 +201,15 @@ def sql_prefilter(spec: LayerSpec, viewer: Viewer) -> str | None:
     return f"({general} OR {own})"
 
 
+def prefilter_is_exact(viewer: Viewer) -> bool:
+    """Whether :func:`sql_prefilter` selects exactly the rows the viewer sees whole (not a superset).
+
+    True unless the viewer sees more on its own parties' features, which the SQL condition
+    finds by matching text: those reads are checked again by :func:`row_access`.
+    """
+    return viewer.sees_everything or not viewer.parties or viewer.own_level <= viewer.general_level
+
+
 def generalisable_filter() -> str:
     """SQL condition of rows that may appear generalised (to be checked again by :func:`row_access`)."""
     return f"{_in('publish_as', list(GENERALISABLE))} AND sensitivity <> 'secret'"

@@ -59,6 +59,7 @@ class Atlas:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._generalised_cache: dict[tuple[Any, ...], tuple[object, gpd.GeoDataFrame | pd.DataFrame]] = {}
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -184,23 +185,45 @@ class Atlas:
         whole[GENERALISED_COLUMN] = False
         if not generalise or viewer.sees_everything:
             return whole
-        candidates = self.store.read(name, where=generalisable_filter())
-        _, shown = row_access(candidates, spec, viewer)
-        candidates = candidates[shown].reset_index(drop=True)
-        if candidates.empty:
-            return whole
-        units = self.store.read("admin_units", where="sensitivity = 'public'") \
-            if "admin_units" in self.catalogue and spec.is_spatial else None
-        coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, key=self._opaque_key,
-                                 admin_units=units)
+        coarse = self.generalised(name, viewer)
         if bbox is not None and isinstance(coarse, gpd.GeoDataFrame):
             coarse = coarse[coarse.geometry.intersects(shapely.box(*bbox))]
+        if coarse.empty:
+            return whole
         if whole.empty:  # an empty read has plainer column types than real rows: keep the generalised rows' own
             return coarse.reset_index(drop=True)
         combined = pd.concat([whole, coarse], ignore_index=True)
         if isinstance(whole, gpd.GeoDataFrame):
             return gpd.GeoDataFrame(combined, geometry=whole.geometry.name, crs=self.crs)
         return combined
+
+    def generalised(self, name: str, viewer: Viewer) -> gpd.GeoDataFrame | pd.DataFrame:
+        """The features of a layer that ``viewer`` may see only in generalised form, generalised.
+
+        Kept in memory until the atlas changes (see :meth:`Store.change_stamp`), since the web
+        layer asks for them on every page.
+        """
+        spec = self.catalogue[name]
+        stamp = self.store.change_stamp()
+        key = (name, viewer.role, viewer.parties)
+        cached = self._generalised_cache.get(key)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        candidates = self.store.read(name, where=generalisable_filter())
+        _, shown = row_access(candidates, spec, viewer)
+        candidates = candidates[shown].reset_index(drop=True)
+        if candidates.empty:
+            coarse = candidates.assign(**{GENERALISED_COLUMN: pd.Series(dtype=bool)})
+        else:
+            units = self.store.read("admin_units", where="sensitivity = 'public'") \
+                if "admin_units" in self.catalogue and spec.is_spatial else None
+            coarse = generalise_rows(candidates, spec, cell_size=self.generalisation_cell, key=self._opaque_key,
+                                     admin_units=units)
+        if stamp is not None:
+            if len(self._generalised_cache) > 256:
+                self._generalised_cache.clear()
+            self._generalised_cache[key] = (stamp, coarse)
+        return coarse
 
     @property
     def _opaque_key(self) -> str:
@@ -299,8 +322,11 @@ class Atlas:
             return tx.add(layer, data, unknown=unknown, on_invalid=on_invalid, crs=crs)
 
     def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *, who: str | None = None,
-               note: str | None = None, expected_version: int | None = None) -> Row:
+               note: str | None = None, expected_version: int | None = None,
+               on_invalid: OnInvalid = "repair") -> Row:
         """Change attributes (or ``geometry``) of one feature; returns it as now stored.
+
+        ``on_invalid`` says what to do with an invalid new geometry, as in :meth:`add`.
 
         Raises
         ------
@@ -310,7 +336,7 @@ class Atlas:
             If ``expected_version`` is given and the feature has changed since.
         """
         with self.transaction(who=who, note=note) as tx:
-            return tx.update(layer, feature_id, changes, expected_version=expected_version)
+            return tx.update(layer, feature_id, changes, expected_version=expected_version, on_invalid=on_invalid)
 
     def delete(self, layer: str, feature_id: str, *, who: str | None = None, note: str | None = None,
                expected_version: int | None = None) -> None:

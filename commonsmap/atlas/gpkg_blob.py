@@ -52,7 +52,8 @@ def encode(geometries: Sequence[shapely.Geometry | None] | NDArray[np.object_], 
     return [None if w is None else raw[i * size:(i + 1) * size] + w for i, w in enumerate(wkb)]
 
 
-def _wkb_offset(blob: bytes) -> int:
+def wkb_offset(blob: bytes) -> int:
+    """Where the WKB starts in a GeoPackage blob (after its header and envelope)."""
     if blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob")
     return 8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]
@@ -60,7 +61,7 @@ def _wkb_offset(blob: bytes) -> int:
 
 def decode(blobs: Sequence[bytes | None]) -> NDArray[np.object_]:
     """Decode GeoPackage blobs into an array of shapely geometries (None for NULL)."""
-    wkb = [None if b is None else bytes(b[_wkb_offset(b):]) for b in blobs]
+    wkb = [None if b is None else bytes(b[wkb_offset(b):]) for b in blobs]
     return np.asarray(shapely.from_wkb(np.asarray(wkb, dtype=object)), dtype=object)
 
 
@@ -72,7 +73,7 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
         order = "<" if blob[3] & 1 else ">"
         minx, maxx, miny, maxy = struct.unpack_from(order + "4d", blob, 8)
         return minx, maxx, miny, maxy
-    geom = shapely.from_wkb(bytes(blob[_wkb_offset(blob):]))
+    geom = shapely.from_wkb(bytes(blob[wkb_offset(blob):]))
     if geom.is_empty:
         return None
     x0, y0, x1, y1 = geom.bounds

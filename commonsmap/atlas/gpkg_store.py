@@ -9,6 +9,7 @@ are written by triggers inside the file, so edits made with other programs are k
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -32,8 +33,9 @@ from commonsmap.atlas.gpkg_schema import (
     create_atlas_file,
     quote,
 )
+from commonsmap.atlas.gpkg_select import SelectionReader
 from commonsmap.atlas.gpkg_upgrade import upgrade_atlas_file
-from commonsmap.atlas.store import Row, Store, StoreTransaction, WriteContext
+from commonsmap.atlas.store import Row, Selection, Store, StoreTransaction, WriteContext
 from commonsmap.catalogue import Catalogue, LayerSpec
 from commonsmap.errors import AtlasError, InvalidInputError, NotFoundError, VersionConflictError
 
@@ -83,6 +85,7 @@ class GeoPackageStore(Store):
         self._roll_back_interrupted_write()
         self.upgrades = upgrade_atlas_file(self.path, catalogue, self.crs)
         """What opening the atlas added to it to match the catalogue (new layers and fields)."""
+        self._selections = SelectionReader(self.path)
 
     @classmethod
     def create(cls, path: str | Path, catalogue: Catalogue, crs: CRS, meta: dict[str, str]) -> GeoPackageStore:
@@ -110,6 +113,29 @@ class GeoPackageStore(Store):
         frame = pyogrio.read_dataframe(self.path, layer=layer, where=where, bbox=bbox, columns=columns,
                                        use_arrow=True, read_geometry=spec.is_spatial)
         return _normalise(frame, spec)
+
+    def select(self, layer: str, selection: Selection, columns: list[str], *, limit: int | None = None,
+               offset: int = 0, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        return self._selections.select(self.catalogue[layer], selection, columns, limit=limit, offset=offset,
+                                       timeout=timeout)
+
+    def select_page(self, layer: str, selection: Selection, columns: list[str], *, limit: int | None,
+                    offset: int = 0, timeout: float | None = None) -> tuple[list[tuple[Any, ...]], int]:
+        return self._selections.page(self.catalogue[layer], selection, columns, limit=limit, offset=offset,
+                                     timeout=timeout)
+
+    def count_selected(self, layer: str, selection: Selection, *, timeout: float | None = None) -> int:
+        return self._selections.count(self.catalogue[layer], selection, timeout=timeout)
+
+    def selected_bounds(self, layer: str, selection: Selection) -> tuple[float, float, float, float] | None:
+        return self._selections.bounds(self.catalogue[layer], selection)
+
+    def change_stamp(self) -> object:
+        """SQLite's file change counter (bytes 24-27 of the header, bumped by every commit), size and time."""
+        with open(self.path, "rb") as handle:
+            header = handle.read(28)
+            stat = os.fstat(handle.fileno())
+        return header[24:28], stat.st_size, stat.st_mtime_ns
 
     def _roll_back_interrupted_write(self) -> None:
         """Let SQLite roll back a write cut off by a crash (a hot journal): GDAL reads refuse such a file."""

@@ -20,6 +20,28 @@ from pyproj import CRS
 from commonsmap.catalogue import Catalogue
 
 Row = dict[str, Any]
+Bbox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rows of a layer to read: a condition in the store's SQL with its parameters, and a bbox.
+
+    ``where`` is trusted code (built by :mod:`commonsmap.query` and :mod:`commonsmap.privacy`,
+    never user text); user values travel only in ``params``. A ``bbox`` keeps the features
+    whose geometry intersects it (the spatial index first, then an exact test).
+    """
+
+    where: str | None = None
+    params: tuple[Any, ...] = ()
+    bbox: Bbox | None = None
+
+    def narrowed(self, where: str | None, params: tuple[Any, ...] = ()) -> Selection:
+        """Return the selection narrowed by one more condition."""
+        if not where:
+            return self
+        joined = f"({self.where}) AND ({where})" if self.where else where
+        return Selection(joined, self.params + tuple(params), self.bbox)
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,36 @@ class Store(ABC):
     @abstractmethod
     def count(self, layer: str, where: str | None = None) -> int:
         """Count the rows of a layer."""
+
+    @abstractmethod
+    def select(self, layer: str, selection: Selection, columns: list[str], *, limit: int | None = None,
+               offset: int = 0, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        """Return raw stored values of ``columns`` for the selected rows, in the order they were written.
+
+        ``"geometry"`` among the columns gives the geometry as WKB (None where missing). Values
+        are as stored (text, numbers, JSON text). Raises ``QueryTimeoutError`` past ``timeout``
+        seconds.
+        """
+
+    def select_page(self, layer: str, selection: Selection, columns: list[str], *, limit: int | None,
+                    offset: int = 0, timeout: float | None = None) -> tuple[list[tuple[Any, ...]], int]:
+        """One page of selected rows (as :meth:`select`) and the number of rows selected."""
+        count = self.count_selected(layer, selection, timeout=timeout)
+        rows = self.select(layer, selection, columns, limit=limit, offset=offset, timeout=timeout) \
+            if offset < count and limit != 0 else []
+        return rows, count
+
+    @abstractmethod
+    def count_selected(self, layer: str, selection: Selection, *, timeout: float | None = None) -> int:
+        """Count the selected rows."""
+
+    @abstractmethod
+    def selected_bounds(self, layer: str, selection: Selection) -> Bbox | None:
+        """The bounds (minx, miny, maxx, maxy) of the selected rows' geometries; None when there are none."""
+
+    def change_stamp(self) -> object:
+        """A value that changes whenever anything in the store changes (None: unknown, do not cache)."""
+        return None
 
     @abstractmethod
     def history(self, layer: str | None = None, feature_id: str | None = None,

@@ -76,7 +76,8 @@ class AtlasTransaction:
         return self._tx.find(layer, field, list(values)) if values else []
 
     def update(self, layer: str, feature_id: str, changes: Mapping[str, Any], *,
-               expected_version: int | None = None, op: str | None = None, workflow: bool = False) -> Row:
+               expected_version: int | None = None, op: str | None = None, workflow: bool = False,
+               on_invalid: OnInvalid = "repair") -> Row:
         """Change some attributes (or the ``geometry``) of a feature; see :meth:`Atlas.update`.
 
         ``workflow=True`` is for the library's workflows (a pact's lifecycle), which alone may
@@ -102,7 +103,8 @@ class AtlasTransaction:
         if new_geometry:
             geometry = changes["geometry"] if "geometry" in changes else current.get("geometry")
             frame = gpd.GeoDataFrame(frame, geometry=[geometry], crs=self._atlas.crs)
-        clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian)
+        clean, _ = validate_frame(frame, spec, atlas_crs=self._atlas.crs, custodian=self._atlas.custodian,
+                                  on_invalid=on_invalid)
         _check_references(self._tx, self._atlas.catalogue, spec, clean)
         row = clean.iloc[0].to_dict()
         values = {name: row[name] for name in names if name in changes}
