@@ -1,5 +1,10 @@
-"""The web layer of commonsmap (OGC API – Features over an atlas).
+"""The web layer of commonsmap: an atlas served as OGC API – Features (and Tiles).
 
-It imports :mod:`commonsmap`; the library never imports it. The app factory and routers come
-with the API work; this package is shipped in the wheel so that ``commonsmap serve`` can find it.
+It imports :mod:`commonsmap`; the library never imports it. ``create_app(atlas)`` builds the
+FastAPI app; ``commonsmap serve ATLAS`` runs it (the command is registered as a plug-in of the
+commonsmap CLI).
 """
+
+from api.app import create_app
+
+__all__ = ["create_app"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -44,8 +47,9 @@ def test_installed_from_a_wheel_it_finds_its_catalogue_and_builds_the_demo(tmp_p
         names = archive.namelist()
         entry_points = archive.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "layers/commons.toml" in names and "layers/demo/ATTRIBUTION.md" in names
-    assert "api/__init__.py" in names
+    assert "api/__init__.py" in names and "api/templates/base.html" in names
     assert "commonsmap = commonsmap.cli:app" in entry_points
+    assert "serve = api.cli:register" in entry_points
     site = tmp_path / "site"
     installed = _run(sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(wheel))
     assert installed.returncode == 0, installed.stderr
@@ -59,3 +63,21 @@ def test_installed_from_a_wheel_it_finds_its_catalogue_and_builds_the_demo(tmp_p
                           env=environment, capture_output=True, text=True, timeout=600)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert (work / "demo.gpkg").stat().st_size > 100_000
+    # and serves it, templates and all, from the installed wheel
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "commonsmap.cli", "serve", "demo.gpkg", "--port", str(port)],
+                              cwd=work, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        page = None
+        for _ in range(200):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/collections?f=html", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert page is not None and b"Commons" in page, server.stdout.read1() if server.stdout else b""
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -24,6 +24,7 @@ from commonsmap.atlas.gpkg_schema import GEOMETRY_COLUMN, quote
 from commonsmap.atlas.store import Bbox, Selection
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import QueryError, QueryTimeoutError
+from commonsmap.query.cql2 import register_sql_functions
 
 _PROGRESS_STEPS = 2000
 """SQLite virtual-machine steps between two checks of the time limit."""
@@ -57,9 +58,7 @@ def connect_for_reading(path: Path) -> sqlite3.Connection:
                                  check_same_thread=False, timeout=30)
     connection.execute("PRAGMA query_only = 1")
     connection.create_function("cm_bbox_intersects", 5, _blob_intersects_box, deterministic=True)
-    from commonsmap.query.cql2 import register_sql_functions  # the filter language's own functions
-
-    register_sql_functions(connection)
+    register_sql_functions(connection)  # the filter language's own functions
     return connection
 
 
@@ -129,7 +128,7 @@ class SelectionReader:
         minx, miny, maxx, maxy = _checked(selection.bbox)
         sql, params = _from_where(spec, selection, exact=False)
         inside = "(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)"
-        sql = f"SELECT {_columns(columns, raw=True)}, {inside}, t.{quote(GEOMETRY_COLUMN)} {sql} ORDER BY t.fid"
+        sql = f"SELECT {_columns(columns)}, {inside}, t.{quote(GEOMETRY_COLUMN)} {sql} ORDER BY t.fid"
         with self._limited(timeout) as connection:
             rows = connection.execute(sql, (minx, maxx, miny, maxy, *params)).fetchall()
         straddling = [i for i, row in enumerate(rows) if not row[-2]]
@@ -167,7 +166,7 @@ def _rtree(spec: LayerSpec) -> str:
     return f"rtree_{spec.name}_{GEOMETRY_COLUMN}"
 
 
-def _columns(columns: list[str], raw: bool = True) -> str:
+def _columns(columns: list[str]) -> str:
     return ", ".join(f"t.{quote(GEOMETRY_COLUMN if c == 'geometry' else c)}" for c in columns)
 
 
