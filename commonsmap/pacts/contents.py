@@ -19,6 +19,7 @@ import pandas as pd
 
 from commonsmap.days import as_day, optional_day
 from commonsmap.errors import InvalidInputError, Problem
+from commonsmap.pacts.event_privacy import inherited
 from commonsmap.vocabularies import PactRole, PactStatus, SupportForm
 
 if TYPE_CHECKING:
@@ -148,7 +149,8 @@ def propose_pact(atlas: Atlas, pact: Mapping[str, Any], parties: Sequence[Mappin
         pact_id = tx.add("pacts", [record]).ids[0]
         tx.add("pact_parties", [{**row, "pact": pact_id} for row in rows])
         tx.add("pact_events", [{"pact": pact_id, "kind": "transition", "happened_on": day, "actor": who,
-                                "to_status": PactStatus.PROPOSED.value, "note": note}])
+                                "to_status": PactStatus.PROPOSED.value, "note": note,
+                                **inherited(tx.get("pacts", pact_id))}])
     return pact_id
 
 

@@ -18,6 +18,7 @@ from commonsmap.days import as_day, optional_day
 from commonsmap.errors import InvalidInputError, NotFoundError
 from commonsmap.pacts.contents import SIGNING_ROLES
 from commonsmap.pacts.effects import end_granted_rights
+from commonsmap.pacts.event_privacy import inherited
 from commonsmap.vocabularies import PactStatus
 
 if TYPE_CHECKING:
@@ -44,9 +45,11 @@ def _require_status(pact: Mapping[str, Any], allowed: frozenset[str], action: st
                                 f"{', '.join(sorted(allowed))}")
 
 
-def _event(tx: AtlasTransaction, pact_id: str, kind: str, day: dt.date, actor: str, **fields: Any) -> str:
+def _event(tx: AtlasTransaction, pact_id: str, kind: str, day: dt.date, actor: str, *,
+           sensitivity: str | None = None, **fields: Any) -> str:
+    privacy = inherited(tx.get("pacts", pact_id), sensitivity)
     return tx.add("pact_events", [{"pact": pact_id, "kind": kind, "happened_on": day, "actor": actor,
-                                   **fields}]).ids[0]
+                                   **privacy, **fields}]).ids[0]
 
 
 def _actor(who: str) -> str:
@@ -77,8 +80,7 @@ def comment(atlas: Atlas, pact_id: str, text: str, *, who: str, party: str | Non
         if until is not None and day > until:
             raise InvalidInputError(f"the public notice of pact {pact_id!r} ended on {until}; a comment made on "
                                     f"{day} is too late")
-        extra = {} if sensitivity is None else {"sensitivity": sensitivity}
-        return _event(tx, pact_id, "comment", day, who, party=party, note=text, **extra)
+        return _event(tx, pact_id, "comment", day, who, party=party, note=text, sensitivity=sensitivity)
 
 
 def report(atlas: Atlas, pact_id: str, values: Mapping[str, Any], *, who: str, period_from: Any, period_to: Any,

@@ -26,6 +26,7 @@ import pandas as pd
 
 from commonsmap.days import add_months, as_day, optional_day
 from commonsmap.errors import InvalidInputError
+from commonsmap.pacts.event_privacy import inherited
 from commonsmap.vocabularies import PactStatus, PactType
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def apply_status(tx: AtlasTransaction, pact: dict[str, Any], to: PactStatus, *, 
     updated = tx.update("pacts", pact["id"], changes, expected_version=expected_version, workflow=True)
     tx.add("pact_events", [{"pact": pact["id"], "kind": kind, "happened_on": day, "actor": actor,
                             "from_status": pact["status"], "to_status": to.value, "note": note,
-                            "decision_ref": decision_ref, **(event_fields or {})}])
+                            "decision_ref": decision_ref, **inherited(updated), **(event_fields or {})}])
     follow_status(tx, updated, previous=S.parse(str(pact["status"])), day=day)
     return updated
 

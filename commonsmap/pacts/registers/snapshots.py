@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 
 from commonsmap.errors import InvalidInputError, NotFoundError, Problem
 from commonsmap.pacts.contents import SIGNING_ROLES, signatories
+from commonsmap.pacts.event_privacy import inherited
 from commonsmap.pacts.lifecycle import apply_status, as_day, lifecycle_path, optional_day
 from commonsmap.vocabularies import PactStatus
 
@@ -294,9 +295,10 @@ class _Writer:
             self.tx.add("pact_parties", links)
         events = [{"pact": pact_id, "kind": "transition", "happened_on": day, "actor": self.who,
                    "to_status": record.status, "dataset": self.dataset,
+                   **inherited({**record.fields, "parties": row["parties"]}),
                    "note": f"imported from the register {self.register}, snapshot of {day} "
                            f"({self.snapshot.source}); status there: {record.fields.get('register_status')!r}"}
-                  for pact_id, record in zip(ids, records, strict=True)]
+                  for pact_id, record, row in zip(ids, records, rows, strict=True)]
         self.result.transitions.extend(self.tx.add("pact_events", events).ids)
         self.result.added.extend(ids)
 
