@@ -19,5 +19,5 @@ def inherited(pact: Mapping[str, Any], requested: str | None = None) -> dict[str
     own = pact.get("sensitivity") if pact.get("sensitivity") in SENSITIVITY_ORDER else "public"
     level = max((own, requested if requested in SENSITIVITY_ORDER else own), key=SENSITIVITY_ORDER.index)
     parties = pact.get("parties")
-    shared = level == own and isinstance(parties, list | tuple) and parties
-    return {"sensitivity": level, "custodian": pact.get("custodian"), "pact_parties": list(parties) if shared else None}
+    shared = list(parties) if level == own and isinstance(parties, list | tuple) and parties else None
+    return {"sensitivity": level, "custodian": pact.get("custodian"), "pact_parties": shared}
