@@ -28,7 +28,8 @@ def _geometry_texts(geometries: list[Any]) -> list[orjson.Fragment | None]:
 def feature_object(record: dict[str, Any], geometry: Any, generalised: bool, links: list[dict[str, Any]] | None = None,
                    geometry_text: orjson.Fragment | None = None) -> dict[str, Any]:
     """One GeoJSON Feature as a dict ready for orjson (``id`` on the feature, not in the properties)."""
-    properties = {k: v for k, v in record.items() if k != "id"}
+    properties = record.copy()
+    del properties["id"]
     if generalised:
         properties["generalised"] = True
     if geometry_text is None and geometry is not None:
@@ -48,8 +49,7 @@ def feature_collection(page: FeaturePage, geometries: list[Any], links: list[dic
                 for record, text, flag in zip(page.records, texts or [None] * len(page.records),
                                               page.generalised, strict=True)]
     return orjson.dumps({"type": "FeatureCollection", "features": features, "numberMatched": page.number_matched,
-                         "numberReturned": len(features), "timeStamp": time_stamp, "links": links},
-                        option=orjson.OPT_NON_STR_KEYS)
+                         "numberReturned": len(features), "timeStamp": time_stamp, "links": links})
 
 
 def dumps(body: Any) -> bytes:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
-import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -45,7 +45,7 @@ def etag(version: Any) -> str:
 
 
 def _time_stamp() -> str:
-    return pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection", response_model=None)
