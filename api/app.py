@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from api.crs import CrsBridge
 from api.errors import add_exception_handlers
-from api.limits import BodyLimitMiddleware
+from api.limits import BodyLimitMiddleware, HeadMiddleware
 from api.openapi import openapi_30
 from api.settings import Settings
 from commonsmap.atlas.atlas import Atlas, open_atlas
@@ -72,5 +72,6 @@ def create_app(atlas: Atlas | str | Path, settings: Settings | None = None) -> F
     app.state.conformance = tuple(conformance)
     add_exception_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadMiddleware)
     app.openapi = lambda: openapi_30(app, settings)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ hidden data can leak through an error.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -75,6 +76,27 @@ def status_of(error: Exception) -> tuple[int, str]:
     return 500, "ServerError"
 
 
+def _flat(routes: list[Any]) -> list[Any]:
+    """Routes, with those of included routers listed in place of the router."""
+    flat: list[Any] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        flat += _flat(inner.routes) if inner is not None else [route]
+    return flat
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (HEAD wherever GET is served)."""
+    methods: set[str] = set()
+    for route in _flat(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def add_exception_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` as an OGC API exception."""
 
@@ -97,8 +119,11 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return exception_response(error.status_code, HTTP_CODES.get(error.status_code, "Error"), str(error.detail),
-                                  dict(error.headers or {}))
+                                  headers)
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

@@ -1,10 +1,31 @@
-"""A limit on request bodies, enforced before the body is read (413, with nothing written)."""
+"""ASGI wrappers: a limit on request bodies (413 before the body is read) and HEAD requests."""
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import exception_response
+
+
+class HeadMiddleware:
+    """Answer HEAD as GET without the body (HTTP requires HEAD wherever GET is served)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class BodyTooLargeError(Exception):

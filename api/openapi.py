@@ -56,7 +56,37 @@ def _params(settings: Settings) -> dict[str, dict[str, Any]]:
                                                                 "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}},
         "f": {**form, "name": "f", "description": "The format of the answer.",
               "schema": {"type": "string", "enum": ["json", "geojson", "html"]}},
+        "crs": {**form, "name": "crs", "description": "The CRS of the answer: CRS84 only.",
+                "schema": {"type": "string", "format": "uri", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]}},
     }
+
+
+def _queryable_params(app: FastAPI) -> dict[str, dict[str, Any]]:
+    """``property=value`` filters: one parameter per queryable of any collection (named in the items operation)."""
+    from commonsmap.query import queryables_of
+
+    catalogue = app.state.atlas.catalogue
+    owners: dict[str, list[str]] = {}
+    for layer in catalogue:
+        for name, queryable in queryables_of(catalogue[layer]).items():
+            if queryable.type != "geometry":
+                owners.setdefault(name, []).append(layer)
+    return {f"queryable:{name}": {"in": "query", "name": name, "required": False, "style": "form", "explode": False,
+                                  "description": f"Only features whose {name} equals this value (collections "
+                                                 f"{', '.join(layers)}; refused elsewhere).",
+                                  "schema": {"type": "string"}} for name, layers in sorted(owners.items())}
+
+
+def _request_body(path: str, method: str) -> dict[str, Any]:
+    """The body a write takes: a GeoJSON Feature on items, a JSON object on pact actions."""
+    feature = {"type": "object", "required": ["type"], "properties": {
+        "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+        "geometry": {"type": "object", "nullable": True}, "properties": {"type": "object", "nullable": True}}}
+    if path.endswith("/items") or path.endswith("/items/{feature_id}"):
+        types = ["application/geo+json", "application/json"] + (["application/merge-patch+json"]
+                                                                if method == "patch" else [])
+        return {"required": True, "content": {t: {"schema": feature} for t in types}}
+    return {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
 def _downgrade(node: Any) -> Any:
@@ -95,13 +125,18 @@ def openapi_30(app: FastAPI, settings: Settings) -> dict[str, Any]:
     schema["openapi"] = "3.0.3"
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["exception"] = EXCEPTION_SCHEMA
-    components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer",
-                                                "description": "An API key made with `commonsmap keys add`."}}
-    params = _params(settings)
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "An API key made with `commonsmap keys add`."},
+        "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                         "description": "The same API key, in a header of its own."}}
+    params = {**_params(settings), **_queryable_params(app)}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             names = {p["name"] for p in operation.get("parameters", [])}
             declared, types = OPERATIONS.get((method.upper(), path), ((), ()))
+            if "properties" in declared:
+                declared = tuple(n for n in declared if n != "properties") + tuple(
+                    k for k in params if k.startswith("queryable:") and k.split(":", 1)[1] not in declared)
             operation.setdefault("parameters", []).extend(params[n] for n in declared if n not in names)
             responses = operation.setdefault("responses", {})
             for status, answer in responses.items():
@@ -114,8 +149,11 @@ def openapi_30(app: FastAPI, settings: Settings) -> dict[str, Any]:
             for code in codes:
                 responses.setdefault(code, {"description": ERRORS[code], "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}})
-            if method in ("post", "put", "patch", "delete"):
-                operation["security"] = [{"apiKey": []}]
+            writes = method in ("post", "put", "patch", "delete")
+            # reads work without a key (anonymous) and show more with one
+            operation["security"] = ([] if writes else [{}]) + [{"bearer": []}, {"apiKeyHeader": []}]
+            if method in ("post", "put", "patch") and "requestBody" not in operation:
+                operation["requestBody"] = _request_body(path, method)
     for name in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(name, None)
     app.openapi_schema = schema

@@ -23,8 +23,9 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84_ALIASES = frozenset({CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:4326", "CRS84"})
 FORMATS = frozenset({"json", "geojson", "html"})
 COMMON_PARAMS = frozenset({"f"})
+ITEM_PARAMS = frozenset({"f", "crs"})
 ITEMS_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang",
-                          "filter-crs", "f"})
+                          "filter-crs", "f", "crs"})
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,22 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
         (numbers[0], numbers[1], numbers[3], numbers[4])
     if miny > maxy:
         raise ApiError(400, "InvalidParameterValue", "bbox: the southern edge must not lie north of the northern one")
-    if minx > maxx:
-        raise ApiError(400, "InvalidParameterValue", "bbox crossing the antimeridian is not supported; "
-                                                     "ask for the two halves in two requests")
     if miny < -90 or maxy > 90 or minx < -180 or maxx > 180:
         raise ApiError(400, "InvalidParameterValue", "bbox is in CRS84: longitudes within ±180, latitudes within ±90")
     return minx, miny, maxx, maxy
+
+
+def check_crs(params: Mapping[str, str]) -> None:
+    """Answers are in CRS84: a ``crs`` parameter may ask for nothing else."""
+    crs = params.get("crs")
+    if crs is not None and crs not in CRS84_ALIASES:
+        raise ApiError(400, "InvalidParameterValue", f"crs {crs!r} is not offered; features are given in {CRS84}")
+
+
+def _or_timeless(condition: SqlFilter, fields: list[Queryable]) -> SqlFilter:
+    """Features without any time match a datetime too (OGC API – Features, /req/core/fc-time-response B)."""
+    timeless = " AND ".join(f'"{field.column}" IS NULL' for field in fields)
+    return SqlFilter(f"(({condition.sql}) OR ({timeless}))", condition.params)
 
 
 def time_fields(spec: LayerSpec, queryables: Mapping[str, Queryable]) -> list[Queryable]:
@@ -97,6 +108,10 @@ def parse_items(params: Mapping[str, str], spec: LayerSpec, settings: Settings) 
     queryables = queryables_of(spec)
     properties = {name for name, q in queryables.items() if q.type != "geometry"}
     check_known(params, ITEMS_PARAMS | properties)
+    empty = sorted(name for name, value in params.items() if not value.strip())
+    if empty:
+        raise ApiError(400, "InvalidParameterValue", f"parameter(s) {', '.join(empty)} given without a value")
+    check_crs(params)
     fmt = params.get("f")
     if fmt is not None and fmt not in FORMATS:
         raise ApiError(400, "InvalidParameterValue", f"f must be one of {', '.join(sorted(FORMATS))}")
@@ -108,12 +123,15 @@ def parse_items(params: Mapping[str, str], spec: LayerSpec, settings: Settings) 
         if crs not in CRS84_ALIASES:
             raise ApiError(400, "InvalidParameterValue", f"bbox-crs {crs!r} is not supported; use {CRS84}")
         bbox = parse_bbox(params["bbox"])
+        if not spec.is_spatial:
+            raise ApiError(400, "InvalidParameterValue", f"{spec.name} has no geometry: it cannot be selected by bbox")
     filters: list[SqlFilter] = []
     try:
         for name in sorted(properties & set(params)):
             filters.append(equality_filter(name, params[name], queryables))
         if params.get("datetime"):
-            filters.append(datetime_filter(params["datetime"], time_fields(spec, queryables)))
+            filters.append(_or_timeless(datetime_filter(params["datetime"], time_fields(spec, queryables)),
+                                        time_fields(spec, queryables)))
         if params.get("filter"):
             lang = params.get("filter-lang", "cql2-text")
             if lang not in ("cql2-text", "cql2-json"):

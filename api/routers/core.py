@@ -90,4 +90,5 @@ def api_description(request: Request) -> Response:
 @router.get("/api.html", summary="API documentation", response_model=None)
 def api_page(request: Request) -> Response:
     """The API description as a page."""
+    check_known(request.query_params, COMMON_PARAMS | {"f"})
     return render(request, "api.html", body=request.app.openapi(), title="API", root=root(request))

@@ -16,7 +16,7 @@ from api.geojson import GEOJSON, dumps, feature_collection, feature_object
 from api.html import render, wants_html
 from api.links import HTML, JSON, link, root, self_links, url
 from api.openapi import document
-from api.params import COMMON_PARAMS, ItemsRequest, check_known, parse_items
+from api.params import ITEM_PARAMS, ItemsRequest, check_crs, check_known, parse_items
 from commonsmap.atlas.atlas import Atlas
 from commonsmap.features import feature, feature_page
 from commonsmap.privacy import Viewer
@@ -33,8 +33,9 @@ CONFORMANCE = (
 )
 
 document("GET", "/collections/{collection_id}/items", types=(GEOJSON, HTML),
-         params=("limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "f"))
-document("GET", "/collections/{collection_id}/items/{feature_id}", params=("f",), types=(GEOJSON, HTML))
+         params=("limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs", "f", "crs",
+                 "properties"))
+document("GET", "/collections/{collection_id}/items/{feature_id}", params=("f", "crs"), types=(GEOJSON, HTML))
 
 router = APIRouter(tags=["Data"])
 
@@ -94,7 +95,8 @@ def _items(request: Request, collection_id: str, atlas: Atlas, viewer: Viewer, p
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature", response_model=None)
 def item(request: Request, collection_id: str, feature_id: str, atlas: AtlasDep, viewer: ViewerDep) -> Response:
     """One feature, with its version as ETag (send it back in If-Match when you change the feature)."""
-    check_known(request.query_params, COMMON_PARAMS)
+    check_known(request.query_params, ITEM_PARAMS)
+    check_crs(request.query_params)
     spec = atlas.spec(collection_id)
     record, geometry, generalised = feature(atlas, collection_id, feature_id, viewer)
     bridge: CrsBridge = request.app.state.crs_bridge

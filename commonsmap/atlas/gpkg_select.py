@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 
 from commonsmap.atlas import gpkg_blob
 from commonsmap.atlas.gpkg_schema import GEOMETRY_COLUMN, quote
-from commonsmap.atlas.store import Bbox, Selection
+from commonsmap.atlas.store import Bbox, Selection, bbox_parts
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import QueryError, QueryTimeoutError
 from commonsmap.query.cql2 import register_sql_functions
@@ -108,12 +109,12 @@ class SelectionReader:
     def page(self, spec: LayerSpec, selection: Selection, columns: list[str], *, limit: int | None,
              offset: int, timeout: float | None) -> tuple[list[tuple[Any, ...]], int]:
         """One page of selected rows and the number of rows selected."""
-        if selection.bbox is not None and spec.is_spatial:
-            minx, miny, maxx, maxy = _checked(selection.bbox)
+        if selection.bbox is not None and spec.is_spatial and spec.geometry_required:
+            boxes = _boxes(selection.bbox)
             with self._limited(timeout) as connection:
                 candidates = connection.execute(
-                    f"SELECT count(*) FROM {quote(_rtree(spec))} WHERE maxx >= ? AND minx <= ? AND maxy >= ? "
-                    "AND miny <= ?", (minx, maxx, miny, maxy)).fetchone()[0]
+                    f"SELECT count(*) FROM {quote(_rtree(spec))} AS r WHERE {_overlaps(boxes)}",
+                    [v for b in boxes for v in (b[0], b[2], b[1], b[3])]).fetchone()[0]
             needed = offset + (candidates if limit is None else limit)
             if candidates <= max(2 * needed, _IN_MEMORY_CANDIDATES):
                 return self._page_in_memory(spec, selection, columns, limit=limit, offset=offset, timeout=timeout)
@@ -124,18 +125,22 @@ class SelectionReader:
 
     def _page_in_memory(self, spec: LayerSpec, selection: Selection, columns: list[str], *, limit: int | None,
                         offset: int, timeout: float | None) -> tuple[list[tuple[Any, ...]], int]:
+        """A page cut in memory: the bbox's candidates read once, the exact test vectorised."""
         assert selection.bbox is not None
-        minx, miny, maxx, maxy = _checked(selection.bbox)
+        boxes = _boxes(selection.bbox)
         sql, params = _from_where(spec, selection, exact=False)
-        inside = "(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)"
-        sql = f"SELECT {_columns(columns)}, {inside}, t.{quote(GEOMETRY_COLUMN)} {sql} ORDER BY t.fid"
+        inside = " OR ".join("(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)" for _ in boxes)
+        sql = f"SELECT {_columns(columns)}, ({inside}), t.{quote(GEOMETRY_COLUMN)} {sql} ORDER BY t.fid"
+        inside_params = [v for b in boxes for v in (b[0], b[2], b[1], b[3])]
         with self._limited(timeout) as connection:
-            rows = connection.execute(sql, (minx, maxx, miny, maxy, *params)).fetchall()
+            rows = connection.execute(sql, (*inside_params, *params)).fetchall()
         straddling = [i for i, row in enumerate(rows) if not row[-2]]
         keep = [True] * len(rows)
         if straddling:
             shapes = gpkg_blob.decode([rows[i][-1] for i in straddling])
-            hits = shapely.intersects(_prepared_box(minx, miny, maxx, maxy), shapes)
+            hits = np.zeros(len(straddling), dtype=bool)
+            for box in boxes:
+                hits |= shapely.intersects(_prepared_box(*box), shapes)
             for index, hit in zip(straddling, hits, strict=True):
                 keep[index] = bool(hit)
         matched = [row[:-2] for row, kept in zip(rows, keep, strict=True) if kept]
@@ -153,10 +158,10 @@ class SelectionReader:
         if not spec.is_spatial:
             return None
         sql, params = _from_where(spec, selection)
-        if selection.bbox is None:
-            sql = sql.replace(f"FROM {quote(spec.name)} AS t",
-                              f"FROM {quote(spec.name)} AS t JOIN {quote(_rtree(spec))}"
-                              " AS r ON r.id = t.fid", 1)
+        if selection.bbox is not None:
+            raise QueryError("the bounds of a selection are taken over the whole layer, without a bbox")
+        sql = sql.replace(f"FROM {quote(spec.name)} AS t",
+                          f"FROM {quote(spec.name)} AS t JOIN {quote(_rtree(spec))} AS r ON r.id = t.fid", 1)
         found = self._connection().execute(f"SELECT min(r.minx), min(r.miny), max(r.maxx), max(r.maxy) {sql}",
                                            params).fetchone()
         return None if found is None or found[0] is None else (found[0], found[1], found[2], found[3])
@@ -178,22 +183,42 @@ def _as_wkb(rows: list[tuple[Any, ...]], columns: list[str]) -> list[tuple[Any, 
     return [(*row[:index], _wkb(row[index]), *row[index + 1:]) for row in rows]
 
 
+def _overlaps(boxes: list[Bbox]) -> str:
+    """R-tree condition: the feature's box overlaps one of ``boxes`` (params: minx, maxx, miny, maxy each)."""
+    return " OR ".join("(r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?)" for _ in boxes)
+
+
 def _from_where(spec: LayerSpec, selection: Selection, exact: bool = True) -> tuple[str, tuple[Any, ...]]:
-    """The FROM and WHERE clauses of a selection (the R-tree joined in for a bbox; ``exact``: and the exact test)."""
+    """The FROM and WHERE clauses of a selection.
+
+    A bbox joins the layer's R-tree (and, with ``exact``, tests the geometry of features whose
+    box straddles the query's edge). Features without a geometry match a bbox too (OGC API –
+    Features, /req/core/fc-bbox-response C): in layers whose geometry is optional, they are
+    added to the R-tree's matches.
+    """
     clauses: list[str] = []
     params: list[Any] = []
     source = f"FROM {quote(spec.name)} AS t"
     if selection.bbox is not None:
         if not spec.is_spatial:
             raise QueryError(f"layer {spec.name!r} has no geometry: a bbox cannot select from it")
-        minx, miny, maxx, maxy = _checked(selection.bbox)
-        source += f" JOIN {quote(_rtree(spec))} AS r ON r.id = t.fid"
-        clauses.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
-        params += [minx, maxx, miny, maxy]
+        boxes = _boxes(selection.bbox)
+        spatial = [f"({_overlaps(boxes)})"]
+        spatial_params: list[Any] = [v for b in boxes for v in (b[0], b[2], b[1], b[3])]
         if exact:  # boxes wholly inside the query need no exact test; the R-tree's boxes are rounded outwards
-            clauses.append(f"((r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?) "
-                           f"OR cm_bbox_intersects(t.{quote(GEOMETRY_COLUMN)}, ?, ?, ?, ?))")
-            params += [minx, maxx, miny, maxy, minx, miny, maxx, maxy]
+            spatial.append("(" + " OR ".join(
+                f"(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?) "
+                f"OR cm_bbox_intersects(t.{quote(GEOMETRY_COLUMN)}, ?, ?, ?, ?)" for _ in boxes) + ")")
+            spatial_params += [v for b in boxes for v in (b[0], b[2], b[1], b[3], b[0], b[1], b[2], b[3])]
+        joined = f"{quote(spec.name)} AS t JOIN {quote(_rtree(spec))} AS r ON r.id = t.fid"
+        if spec.geometry_required:
+            source = f"FROM {joined}"
+            clauses += spatial
+            params += spatial_params
+        else:
+            source = (f"FROM (SELECT t.* FROM {joined} WHERE {' AND '.join(spatial)} UNION ALL "
+                      f"SELECT * FROM {quote(spec.name)} WHERE {quote(GEOMETRY_COLUMN)} IS NULL) AS t")
+            params += spatial_params
     if selection.where:
         clauses.append(f"({selection.where})")
         params += list(selection.params)
@@ -202,8 +227,8 @@ def _from_where(spec: LayerSpec, selection: Selection, exact: bool = True) -> tu
     return source, tuple(params)
 
 
-def _checked(bbox: Bbox) -> Bbox:
-    minx, miny, maxx, maxy = (float(v) for v in bbox)
-    if not (minx <= maxx and miny <= maxy):
-        raise QueryError(f"bbox {bbox} has its minimum above its maximum; give minx, miny, maxx, maxy")
-    return minx, miny, maxx, maxy
+def _boxes(bbox: Bbox) -> list[Bbox]:
+    try:
+        return bbox_parts(bbox)
+    except ValueError as error:
+        raise QueryError(str(error)) from None

@@ -23,6 +23,22 @@ Row = dict[str, Any]
 Bbox = tuple[float, float, float, float]
 
 
+def bbox_parts(bbox: Bbox) -> list[Bbox]:
+    """The box, or its two halves when its west edge lies east of its east edge (across the antimeridian).
+
+    Raises
+    ------
+    ValueError
+        If its south edge lies north of its north edge.
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    if miny > maxy:
+        raise ValueError(f"bbox {tuple(bbox)} has its south edge north of its north edge; give minx, miny, maxx, maxy")
+    if minx > maxx:
+        return [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+    return [(minx, miny, maxx, maxy)]
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which rows of a layer to read: a condition in the store's SQL with its parameters, and a bbox.

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from commonsmap.atlas.codec import JSON_TYPES
-from commonsmap.atlas.store import Bbox, Selection
+from commonsmap.atlas.store import Bbox, Selection, bbox_parts
 from commonsmap.catalogue import LayerSpec
 from commonsmap.derived import DERIVED, add_derived
 from commonsmap.errors import NotFoundError
@@ -141,7 +141,8 @@ def _generalised(atlas: Atlas, spec: LayerSpec, viewer: Viewer, query: FeatureQu
         return pd.DataFrame()
     coarse = atlas.generalised(spec.name, viewer)
     if query.bbox is not None and spec.is_spatial and len(coarse):
-        coarse = coarse[coarse.geometry.intersects(shapely.box(*query.bbox))]
+        parts = shapely.union_all([shapely.box(*part) for part in bbox_parts(query.bbox)])
+        coarse = coarse[coarse.geometry.intersects(parts) | coarse.geometry.isna()]
     return coarse
 
 

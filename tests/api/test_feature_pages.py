@@ -94,10 +94,17 @@ def test_filters_count_only_what_the_viewer_sees(api_atlas_template: ApiAtlas) -
     assert counts == {"anonymous": 0, "signed_in": 0, "member": 2, "custodian": 3, "other": 0, "admin": 3}
 
 
-def test_a_reversed_bbox_is_refused(api_atlas_template: ApiAtlas) -> None:
+def test_a_bbox_upside_down_is_refused_and_one_across_the_antimeridian_is_read(api_atlas_template: ApiAtlas) -> None:
     atlas = cm.open_atlas(api_atlas_template.path)
-    with pytest.raises(QueryError, match="minimum above its maximum"):
-        feature_page(atlas, "commons", FeatureQuery(bbox=(106.0, 12.0, 104.0, 14.0)), Viewer.anonymous())
+    with pytest.raises(QueryError, match="south edge north of its north edge"):
+        feature_page(atlas, "commons", FeatureQuery(bbox=(104.0, 14.0, 106.0, 12.0)), Viewer.anonymous())
+    across = feature_page(atlas, "commons", FeatureQuery(bbox=(100.0, -60.0, -170.0, 60.0), limit=None),
+                          Viewer.admin())
+    everything = feature_page(atlas, "commons", FeatureQuery(limit=None), Viewer.admin())
+    assert across.number_matched == everything.number_matched
+    beyond = feature_page(atlas, "commons", FeatureQuery(bbox=(170.0, -60.0, -170.0, 60.0), limit=None),
+                          Viewer.admin())
+    assert beyond.number_matched == 0
 
 
 def test_a_query_past_its_time_limit_is_stopped(api_atlas_template: ApiAtlas) -> None:
