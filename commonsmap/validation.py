@@ -108,14 +108,18 @@ def _numeric(series: pd.Series, spec: FieldSpec, problems: list[Problem], intege
     missing = series.isna()
     numbers = pd.to_numeric(series.where(~missing, None), errors="coerce")
     failed = numbers.isna() & ~missing
+    as_float = numbers.astype("float64")
+    failed |= numbers.notna() & ~np.isfinite(as_float.fillna(0))  # infinity has no place in a record (nor in JSON)
     if integer:
-        fractional = numbers.notna() & (numbers != np.floor(numbers.fillna(0)))
-        failed |= fractional
+        fractional = numbers.notna() & (as_float != np.floor(as_float.fillna(0)))
+        too_large = numbers.notna() & (as_float.abs() >= 2.0**63)
+        failed |= fractional | too_large
     for row in np.flatnonzero(failed.to_numpy()):
-        kind = "an integer" if integer else "a number"
+        kind = "an integer (of at most 18 digits)" if integer else "a finite number"
         problems.append(Problem(f"{series.iloc[row]!r} is not {kind}", row=int(row), field=spec.name))
     if integer:
-        return numbers.where(~failed).astype("Int64")
+        return numbers.where(~failed).astype("float64").astype("Int64") if numbers.dtype == object \
+            else numbers.where(~failed).astype("Int64")
     return numbers.where(~failed).astype("float64")
 
 
