@@ -1478,6 +1478,31 @@ def test_ats_oas30_oas_impl(api: Api) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_ats_oas30_oas_impl_format_values(api: Api) -> None:
+    """/conf/oas30/oas-impl: every value the definition enumerates for ``f`` is one the operation serves.
+
+    An operation whose ``f`` lists ``html`` or ``geojson`` but which answers only JSON (and
+    refuses the others with 400 or 406) describes a capability it does not have: give each
+    operation the ``f`` values it serves.
+    """
+    document = openapi(api)
+    admin = api.atlas.headers("admin")
+    problems = []
+    for template, operations in document["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        formats = [resolve(document, p) for p in operation.get("parameters", []) if resolve(document, p)["name"] == "f"]
+        if not formats:
+            continue
+        url = concrete_urls(api, template, "get")[0]
+        for value in resolve(document, formats[0].get("schema", {})).get("enum", []):
+            response = api.get(url, {"f": value}, headers=admin)
+            if not 200 <= response.status_code < 300:
+                problems.append(f"GET {url}?f={value} -> {response.status_code} {response.text[:120]}")
+    assert not problems, "\n".join(problems)
+
+
 def test_ats_oas30_oas_impl_request_bodies(api: Api) -> None:
     """/conf/oas30/oas-impl: operations that need a body describe it (requestBody), with its media types.
 
