@@ -61,6 +61,13 @@ def _params(settings: Settings) -> dict[str, dict[str, Any]]:
     }
 
 
+def _format_param(parameter: dict[str, Any], types: tuple[str, ...]) -> dict[str, Any]:
+    """The ``f`` parameter offering exactly the formats the operation answers in."""
+    formats = ["json"] + (["geojson"] if "application/geo+json" in types else []) + \
+        (["html"] if "text/html" in types else [])
+    return {**parameter, "schema": {"type": "string", "enum": formats}}
+
+
 def _queryable_params(app: FastAPI) -> dict[str, dict[str, Any]]:
     """``property=value`` filters: one parameter per queryable of any collection (named in the items operation)."""
     from commonsmap.query import queryables_of
@@ -137,7 +144,8 @@ def openapi_30(app: FastAPI, settings: Settings) -> dict[str, Any]:
             if "properties" in declared:
                 declared = tuple(n for n in declared if n != "properties") + tuple(
                     k for k in params if k.startswith("queryable:") and k.split(":", 1)[1] not in declared)
-            operation.setdefault("parameters", []).extend(params[n] for n in declared if n not in names)
+            operation.setdefault("parameters", []).extend(_format_param(params[n], types) if n == "f" else params[n]
+                                                          for n in declared if n not in names)
             responses = operation.setdefault("responses", {})
             for status, answer in responses.items():
                 if status.startswith("2") and status != "204":
