@@ -19,7 +19,7 @@ def serve_command(
         max_limit: Annotated[int, typer.Option(help="Largest page size.")] = 10_000,
         query_timeout: Annotated[float, typer.Option(help="Seconds a query may run.")] = 10.0) -> None:
     """Serve an atlas as OGC API – Features (and vector tiles), with its maps, on HOST:PORT."""
-    from commonsmap.cli import console
+    from commonsmap.cli import _clear_errors, console
 
     if demo == (atlas is not None):
         raise typer.BadParameter("give an atlas file, or --demo (not both)")
@@ -37,8 +37,9 @@ def serve_command(
     from api.server import serve
 
     console.print(f"serving {atlas} on http://{host}:{port}/ (Ctrl+C to stop)")
-    serve(atlas, host=host, port=port, workers=workers,
-          settings=Settings(max_limit=max_limit, query_timeout=query_timeout))
+    with _clear_errors():  # a file that is not an atlas: a message, before any worker starts
+        serve(atlas, host=host, port=port, workers=workers,
+              settings=Settings(max_limit=max_limit, query_timeout=query_timeout))
 
 
 def register(app: typer.Typer) -> None:

@@ -27,22 +27,22 @@ class CrsBridge:
 
     def to_crs84(self, geometries: list[Any]) -> list[Any]:
         """Geometries from the atlas CRS to CRS84."""
-        if self._to_crs84 is None or not geometries:
-            return geometries
-        transformer = self._to_crs84
-        array = np.asarray(geometries, dtype=object)
-        return list(shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))))
+        return _moved(geometries, self._to_crs84)
 
     def to_storage(self, geometries: list[Any]) -> list[Any]:
         """Geometries from CRS84 to the atlas CRS."""
-        if self._to_storage is None or not geometries:
-            return geometries
-        transformer = self._to_storage
-        array = np.asarray(geometries, dtype=object)
-        return list(shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))))
+        return _moved(geometries, self._to_storage)
 
     def bounds_crs84(self, bounds: tuple[float, float, float, float]) -> list[float]:
         """A bbox of the atlas CRS in CRS84."""
         if self._to_crs84 is None:
             return [float(b) for b in bounds]
         return [float(b) for b in self._to_crs84.transform_bounds(*bounds, densify_pts=21)]
+
+
+def _moved(geometries: list[Any], transformer: Transformer | None) -> list[Any]:
+    """Geometries (None kept) through a transformer; as they are without one."""
+    if transformer is None or not geometries:
+        return geometries
+    array = np.asarray(geometries, dtype=object)
+    return list(shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))))

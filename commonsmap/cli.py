@@ -17,6 +17,7 @@ from rich.table import Table
 from commonsmap.atlas.atlas import Atlas, open_atlas
 from commonsmap.catalogue import load_catalogue
 from commonsmap.errors import CommonsmapError, InvalidInputError
+from commonsmap.privacy import shown_metadata
 
 app = typer.Typer(help="Map the commons: territories, use-rights, claims and collaboration pacts.",
                   no_args_is_help=True, add_completion=False)
@@ -151,7 +152,7 @@ def info(path: AtlasPath) -> None:
     """Describe an atlas: metadata, CRS, size and features per layer."""
     with _clear_errors():
         atlas = open_atlas(path)
-        for key, value in sorted(atlas.metadata.items()):
+        for key, value in sorted(shown_metadata(atlas.metadata).items()):  # never its secrets
             console.print(f"[bold]{key}[/]: {value}", highlight=False)
         console.print(f"[bold]size[/]: {Path(atlas.location).stat().st_size / 1e6:.2f} MB")
         console.print(f"[bold]history entries[/]: {atlas.store.history_count()}")

@@ -24,7 +24,7 @@ from commonsmap.vocabularies import ViewerRole
 if TYPE_CHECKING:
     from commonsmap.atlas.atlas import Atlas
 
-KEY_PREFIX = "api_key:"
+KEY_PREFIX = "api_key:"  # one of privacy.SECRET_METADATA_PREFIXES: never shown
 """Metadata entries holding keys: ``api_key:<key id>``."""
 
 

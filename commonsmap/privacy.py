@@ -33,6 +33,9 @@ GENERALISABLE = ("grid_cell", "admin_unit")
 OPAQUE_KEY = "opaque_key"
 """Metadata entry holding the atlas's secret key for the ids of generalised features."""
 
+SECRET_METADATA_PREFIXES = (OPAQUE_KEY, "api_key:")
+"""Metadata entries that are secrets of the atlas (its opaque-id key, its API keys): never shown."""
+
 GENERALISED_COLUMN = "generalised"
 """Column added to frames read for a viewer: true for rows shown in generalised form."""
 
@@ -199,6 +202,11 @@ def sql_prefilter(spec: LayerSpec, viewer: Viewer) -> str | None:
             own_clauses.append(_in(name, sorted(viewer.parties)))
     own = f"({_in('sensitivity', viewer.levels(own=True))} AND ({' OR '.join(own_clauses)}))"
     return f"({general} OR {own})"
+
+
+def shown_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """The atlas metadata without its secrets (see :data:`SECRET_METADATA_PREFIXES`)."""
+    return {k: v for k, v in metadata.items() if not k.startswith(SECRET_METADATA_PREFIXES)}
 
 
 def prefilter_is_exact(viewer: Viewer) -> bool:

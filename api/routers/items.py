@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -84,8 +85,6 @@ def _items(request: Request, collection_id: str, atlas: Atlas, viewer: Viewer, p
     geometries = bridge.to_crs84(page.geometries)
     body = feature_collection(page, geometries, links, _time_stamp())
     if html:
-        import orjson
-
         columns = [n for n in spec.popup if n != "id"] or [f.name for f in spec.fields][:6]
         return render(request, "items.html", body=orjson.loads(body), title=spec.title(), root=root(request),
                       links=links, collection=collection_id, columns=columns)
@@ -108,8 +107,6 @@ def item(request: Request, collection_id: str, feature_id: str, atlas: AtlasDep,
     body = feature_object(record, geometry, generalised, links)
     headers = {} if generalised else {"ETag": etag(record.get("version"))}
     if html:
-        import orjson
-
         return render(request, "item.html", headers=headers, body=orjson.loads(dumps(body)),
                       title=f"{spec.title()}: {record['id']}", root=root(request), links=links)
     return Response(dumps(body), media_type=GEOJSON, headers=headers)

@@ -85,9 +85,7 @@ def _geometry(body: dict[str, Any], spec: LayerSpec, bridge: CrsBridge) -> Any:
 
 
 def _properties(body: dict[str, Any]) -> dict[str, Any]:
-    properties = dict(body.get("properties") or {})
-    properties.pop("generalised", None) if properties.get("generalised") is False else None
-    return properties
+    return dict(body.get("properties") or {})
 
 
 def _expected_version(request: Request) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -98,3 +99,39 @@ def test_demo_builds_and_describes_the_demo_atlas(tmp_path: Path) -> None:
     assert "claims" in out and "ATTRIBUTION.md" in out
     counts = cm.open_atlas(out_path).counts()
     assert counts["claims"] > 0 and counts["pacts"] > 0 and counts["commons"] > 0
+
+
+def test_keys_from_the_command_line_and_info_shows_no_secret(tmp_path: Path) -> None:
+    atlas_path = tmp_path / "keys.gpkg"
+    atlas = cm.Atlas.create(atlas_path, custodian="Comune")
+    party = atlas.add("parties", {"name": "Orti uniti", "kind": "association"}).ids[0]
+    code, out = run("keys", "add", atlas_path, "--role", "custodian", "--party", party, "--name", "Lucia")
+    assert code == 0, out
+    key = out.strip().splitlines()[-1]
+    assert key.startswith("cm_")
+    code, out = run("keys", "add", atlas_path, "--role", "custodian", "--name", "Nobody")
+    assert code != 0 and "party" in out  # a custodian acts for a party
+    code, out = run("keys", "add", atlas_path, "--role", "emperor", "--name", "X")
+    assert code != 0 and "unknown role" in out
+    code, listed = run("keys", "list", atlas_path)
+    assert code == 0 and "Lucia" in listed and "custodian" in listed and key.split("_")[2] not in listed
+    metadata = cm.open_atlas(atlas_path).metadata
+    secrets = [v for k, v in metadata.items() if k == "opaque_key"] + [key.split("_", 2)[2]] + \
+        [json.loads(v)["hash"] for k, v in metadata.items() if k.startswith("api_key:")]
+    code, info = run("info", atlas_path)
+    assert code == 0 and "Comune" in info
+    assert not [s for s in secrets if s in info] and "api_key" not in info
+    key_id = key.split("_")[1]
+    code, out = run("keys", "revoke", atlas_path, key_id)
+    assert code == 0 and key_id in out
+    code, listed = run("keys", "list", atlas_path)
+    assert "Lucia" not in listed
+
+
+def test_serve_refuses_a_file_that_is_not_an_atlas_with_a_message(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.gpkg"
+    bogus.write_text("not an atlas")
+    code, out = run("serve", bogus, "--port", "1")
+    assert code != 0 and "not a GeoPackage" in out and "Traceback" not in out
+    code, out = run("serve", tmp_path / "missing.gpkg")
+    assert code != 0 and "no atlas" in out
