@@ -21,7 +21,7 @@ from api.settings import Settings
 from commonsmap.atlas.atlas import Atlas, open_atlas
 
 ROUTERS = ("api.routers.core", "api.routers.collections", "api.routers.items", "api.routers.transactions",
-           "api.routers.pacts", "api.routers.history", "api.routers.tiles")
+           "api.routers.pacts", "api.routers.history", "api.routers.tiles", "api.routers.maps")
 """Router modules, each with ``router`` and ``CONFORMANCE`` (and, for tiles, ``TILED_LAYERS``)."""
 
 
@@ -57,6 +57,7 @@ def create_app(atlas: Atlas | str | Path, settings: Settings | None = None) -> F
     app.state.settings = settings
     app.state.crs_bridge = CrsBridge(atlas.crs)
     app.state.extent_cache = {}
+    app.state.map_cache = {}
     app.state.tiled_layers = ()
     app.state.tiles_mounted = False
     conformance: list[str] = []

@@ -21,6 +21,8 @@ from commonsmap.errors import (
     VersionConflictError,
 )
 from commonsmap.geometry import geodesic_area_ha
+from commonsmap.maps import commons_map
+from commonsmap.maps import commons_map as map
 from commonsmap.model import (
     AdminUnit,
     Claim,
@@ -72,8 +74,10 @@ __all__ = [
     "Viewer",
     "WriteResult",
     "__version__",
+    "commons_map",
     "geodesic_area_ha",
     "holder_position",
     "load_catalogue",
+    "map",
     "open_atlas",
 ]

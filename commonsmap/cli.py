@@ -247,7 +247,7 @@ if __name__ == "__main__":
 else:
     from importlib.metadata import entry_points
 
-    from commonsmap import cli_analysis, cli_keys, cli_pacts  # noqa: F401  (register conflicts, who, stats; pacts …)
+    from commonsmap import cli_analysis, cli_keys, cli_maps, cli_pacts  # noqa: F401  (register conflicts, who, stats; pacts …)
 
     for plugin in entry_points(group="commonsmap.commands"):  # e.g. ``serve``, from the web layer
         plugin.load()(app)

@@ -16,6 +16,7 @@ from api.deps import AtlasDep, SettingsDep, ViewerDep
 from api.geojson import GEOJSON, dumps, feature_collection, feature_object
 from api.html import render, wants_html
 from api.links import HTML, JSON, link, root, self_links, url
+from api.map_pages import embedded_map
 from api.openapi import document
 from api.params import ITEM_PARAMS, ItemsRequest, check_crs, check_known, parse_items
 from commonsmap.atlas.atlas import Atlas
@@ -86,8 +87,10 @@ def _items(request: Request, collection_id: str, atlas: Atlas, viewer: Viewer, p
     body = feature_collection(page, geometries, links, _time_stamp())
     if html:
         columns = [n for n in spec.popup if n != "id"] or [f.name for f in spec.fields][:6]
-        return render(request, "items.html", body=orjson.loads(body), title=spec.title(), root=root(request),
-                      links=links, collection=collection_id, columns=columns)
+        shown = orjson.loads(body)
+        return render(request, "items.html", body=shown, title=spec.title(), root=root(request),
+                      links=links, collection=collection_id, columns=columns,
+                      map_page=embedded_map(request, spec, shown["features"]))
     return Response(body, media_type=GEOJSON)
 
 
@@ -107,6 +110,7 @@ def item(request: Request, collection_id: str, feature_id: str, atlas: AtlasDep,
     body = feature_object(record, geometry, generalised, links)
     headers = {} if generalised else {"ETag": etag(record.get("version"))}
     if html:
-        return render(request, "item.html", headers=headers, body=orjson.loads(dumps(body)),
-                      title=f"{spec.title()}: {record['id']}", root=root(request), links=links)
+        shown = orjson.loads(dumps(body))
+        return render(request, "item.html", headers=headers, body=shown, title=f"{spec.title()}: {record['id']}",
+                      root=root(request), links=links, map_page=embedded_map(request, spec, [shown]))
     return Response(dumps(body), media_type=GEOJSON, headers=headers)

@@ -1,0 +1,31 @@
+"""A map as a page: one HTML file that works offline, or a page of a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+
+from commonsmap.maps.assets import offline_html
+
+
+def map_html(m: folium.Map, *, base_url: str | None = None) -> str:
+    """Return the map as a whole HTML page that makes no request beyond ``base_url``.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map, as :func:`commonsmap.maps.commons_map` draws it.
+    base_url : str, optional
+        Where a server serves the bundled Leaflet files (``/static/maps``). Without one, they
+        are written into the page, which then works alone, offline.
+    """
+    page = m.get_root()
+    return offline_html(page.render(), base_url=base_url)
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map to ``path`` as one HTML file that works offline; return the path."""
+    target = Path(path)
+    target.write_text(map_html(m), encoding="utf-8")
+    return target
