@@ -171,7 +171,12 @@ class ZoomSwitch(MacroElement):
 
 
 class Registry(MacroElement):
-    """``window.commonsmap``: the map and how each layer is drawn, for scripts and tests of the page."""
+    """``window.commonsmap``: the map and how each layer is drawn, for scripts and tests of the page.
+
+    ``window.commonsmap.ready`` is a promise settled once every layer shown has drawn itself
+    (pictures loaded, tiles in view loaded); ``renderedAt`` is then the time since the page
+    started loading, in milliseconds.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -182,6 +187,31 @@ class Registry(MacroElement):
                                drawn: {{ entry.drawn.get_name() if entry.drawn else "null" }}}{{ "," if not loop.last }}
         {%- endfor %}
         }};
+        window.commonsmap.ready = (function () {
+            function settled(layer) {
+                return new Promise(function (done) {
+                    if (layer instanceof L.ImageOverlay) {
+                        var image = layer.getElement();
+                        if (!image || image.complete) { done(); } else { image.addEventListener("load", done); }
+                    } else if (layer instanceof L.GridLayer && layer.isLoading()) {
+                        layer.once("load", done);
+                    } else { done(); }
+                });
+            }
+            var waits = [];
+            Object.values(window.commonsmap.layers).forEach(function (entry) {
+                entry.group.eachLayer(function (layer) { waits.push(settled(layer)); });
+            });
+            function painted() {
+                return new Promise(function (done) {
+                    requestAnimationFrame(function () { requestAnimationFrame(done); });
+                });
+            }
+            return Promise.all(waits).then(painted).then(function () {
+                window.commonsmap.renderedAt = performance.now();
+                return window.commonsmap.renderedAt;
+            });
+        })();
         {% endmacro %}
     """)
 

@@ -25,6 +25,9 @@ MERCATOR_LATITUDE = 85.05112878
 MAX_PIXELS = 1600
 """Longest side of a layer's picture, in pixels."""
 
+SMALL_PIXELS = 3
+"""A feature whose bounding box spans fewer pixels than this each way is drawn as those pixels."""
+
 STROKE = 128
 """Palette index of the first stroke colour (fills start at 1; 0 is transparent)."""
 
@@ -76,8 +79,11 @@ def picture(frame: gpd.GeoDataFrame, spec: LayerSpec, *, max_pixels: int = MAX_P
     if frame.empty:
         return None
     lonlat = frame.geometry.to_crs("EPSG:4326")
-    window = shapely.box(-180.0, -MERCATOR_LATITUDE, 180.0, MERCATOR_LATITUDE)
-    geometries = gpd.GeoSeries(shapely.intersection(lonlat.values, window), crs="EPSG:4326").to_crs("EPSG:3857")
+    south, north = lonlat.total_bounds[[1, 3]]
+    shapes_ll = lonlat.to_numpy()
+    if south < -MERCATOR_LATITUDE or north > MERCATOR_LATITUDE:
+        shapes_ll = shapely.clip_by_rect(shapes_ll, -180.0, -MERCATOR_LATITUDE, 180.0, MERCATOR_LATITUDE)
+    geometries = gpd.GeoSeries(shapes_ll, crs="EPSG:4326").to_crs("EPSG:3857")
     drawable = ~geometries.is_empty.to_numpy()
     geometries = geometries[drawable]
     if geometries.empty:
@@ -91,29 +97,56 @@ def picture(frame: gpd.GeoDataFrame, spec: LayerSpec, *, max_pixels: int = MAX_P
 
     box = tuple(float(v) for v in geometries.total_bounds)
     width, height = _size(box, max_pixels)  # type: ignore[arg-type]
-    transform = from_bounds(*box, width, height)
     shapes = geometries.to_numpy()
-    image = np.zeros((height, width), dtype=np.uint8)
-    dims = shapely.get_dimensions(shapes)
-    areas = dims == 2
-    if areas.any():
-        image = rasterize(zip(shapes[areas], codes[areas], strict=True), out_shape=(height, width),
-                          transform=transform, fill=0, dtype="uint8")
-    edges = np.where(areas, shapely.boundary(shapes), shapes)
-    edge_image = rasterize(zip(edges, codes + STROKE, strict=True), out_shape=(height, width),
-                           transform=transform, fill=0, all_touched=True, dtype="uint8")
-    if areas.all():  # outlines at one pixel over fills would hide them at small scales: keep them thin
-        edge_image[image == 0] = 0
-    image = np.where(edge_image > 0, edge_image, image).astype(np.uint8)
-
+    rows, cols = _pixel_spans(shapely.bounds(shapes), box, width, height)
+    small = (rows[:, 1] - rows[:, 0] < SMALL_PIXELS) & (cols[:, 1] - cols[:, 0] < SMALL_PIXELS)
+    image = _large_features(shapes[~small], codes[~small], box, width, height)
+    _dot(image, rows[small], cols[small], codes[small] + STROKE)
     with MemoryFile() as memory:
-        with memory.open(driver="PNG", width=width, height=height, count=1, dtype="uint8") as png:
+        with memory.open(driver="PNG", width=width, height=height, count=1, dtype="uint8",
+                         transform=from_bounds(*box, width, height), crs="EPSG:3857") as png:
             png.write(image, 1)
             png.write_colormap(1, _palette(spec, categories))
         data = memory.read()
     west, south = _lonlat(box[0], box[1])
     east, north = _lonlat(box[2], box[3])
     return Picture(data, [[south, west], [north, east]], width, height)
+
+
+def _pixel_spans(bounds: np.ndarray, box: tuple[float, ...], width: int, height: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """First and last pixel row and column each feature's bounding box touches."""
+    size_x, size_y = (box[2] - box[0]) / width, (box[3] - box[1]) / height
+    cols = np.floor((bounds[:, [0, 2]] - box[0]) / size_x).astype(np.int64).clip(0, width - 1)
+    rows = np.floor((box[3] - bounds[:, [3, 1]]) / size_y).astype(np.int64).clip(0, height - 1)
+    return rows, cols
+
+
+def _dot(image: np.ndarray, rows: np.ndarray, cols: np.ndarray, codes: np.ndarray) -> None:
+    """Paint the few pixels of each small feature's bounding box (vectorised: no shape per feature)."""
+    for down in range(SMALL_PIXELS):
+        for right in range(SMALL_PIXELS):
+            inside = (rows[:, 0] + down <= rows[:, 1]) & (cols[:, 0] + right <= cols[:, 1])
+            image[rows[inside, 0] + down, cols[inside, 0] + right] = codes[inside]
+
+
+def _large_features(shapes: np.ndarray, codes: np.ndarray, box: tuple[float, ...], width: int, height: int
+                    ) -> np.ndarray:
+    """Draw features spanning several pixels: areas filled and outlined, lines and points drawn."""
+    image = np.zeros((height, width), dtype=np.uint8)
+    if len(shapes) == 0:
+        return image
+    transform = from_bounds(*box, width, height)
+    areas = shapely.get_dimensions(shapes) == 2
+    if areas.any():
+        image = rasterize(zip(shapes[areas], codes[areas], strict=True), out_shape=(height, width),
+                          transform=transform, fill=0, dtype="uint8")
+    edges = np.where(areas, shapely.boundary(shapes), shapes)
+    edge_image = rasterize(zip(edges, codes + STROKE, strict=True), out_shape=(height, width),
+                           transform=transform, fill=0, all_touched=True, dtype="uint8")
+    if areas.all():  # outlines stay within the fills, so that small areas keep their fill colour
+        edge_image[image == 0] = 0
+    return np.where(edge_image > 0, edge_image, image).astype(np.uint8)
 
 
 def _lonlat(x: float, y: float) -> tuple[float, float]:
