@@ -24,6 +24,9 @@ class Settings:
     writable_layers : tuple of str
         Layers whose features may be created, replaced, updated and deleted over HTTP (by
         viewers whose role allows it).
+    map_inline_limit : int
+        Most features of a layer written into the ``/map`` page; a larger layer is drawn as a
+        picture, then from vector tiles when zoomed in.
     """
 
     default_limit: int = 10
@@ -32,3 +35,4 @@ class Settings:
     query_timeout: float = 10.0
     title: str | None = None
     writable_layers: tuple[str, ...] = ("pacts", "claims", "rights", "observations", "sources")
+    map_inline_limit: int = 3000

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.deps import AtlasDep, ViewerDep, presented_key
+from api.deps import AtlasDep, SettingsDep, ViewerDep, presented_key
 from api.errors import ApiError
 from api.links import HTML, root
 from api.map_pages import STATIC, static_base, tile_urls
@@ -42,7 +42,8 @@ def static_file(path: str) -> Response:
 
 @router.get("/map", summary="The atlas as a map", response_class=HTMLResponse,
             responses={200: {"description": "A map of every layer you may see", "content": {HTML: {}}}})
-def atlas_map(request: Request, atlas: AtlasDep, viewer: ViewerDep, lang: str = "en") -> Response:
+def atlas_map(request: Request, atlas: AtlasDep, viewer: ViewerDep, settings: SettingsDep,
+              lang: str = "en") -> Response:
     """The atlas as a map (Leaflet), as the request's viewer may see it, with its words in ``lang``."""
     check_known(request.query_params, {"lang", "f"})
     if request.query_params.get("f", "html") != "html":
@@ -51,7 +52,8 @@ def atlas_map(request: Request, atlas: AtlasDep, viewer: ViewerDep, lang: str = 
     key = (viewer.role, viewer.parties, lang, root(request), atlas.store.change_stamp())
     page = cache.get(key)
     if page is None or key[-1] is None:
-        m = commons_map(atlas, viewer=viewer, lang=lang, tiles=tile_urls(request))
+        m = commons_map(atlas, viewer=viewer, lang=lang, tiles=tile_urls(request),
+                        max_inline=settings.map_inline_limit)
         page = map_html(m, base_url=static_base(request))
         if len(cache) > 32:
             cache.clear()
