@@ -28,7 +28,7 @@ from folium.plugins import Fullscreen, LocateControl, MeasureControl
 from commonsmap.atlas import Atlas
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import QueryError
-from commonsmap.maps.assets import strip_unused_defaults
+from commonsmap.maps.assets import offline_html, strip_unused_defaults
 from commonsmap.maps.elements import Legend, Registry, SearchControl, VectorTiles, ZoomSwitch
 from commonsmap.maps.labels import check_language, word
 from commonsmap.maps.overview import MERCATOR_LATITUDE, picture
@@ -95,6 +95,14 @@ class CommonsMap(folium.Map):
         page.title = escape(title)
         # No favicon to ask a server for (a page opened from a file or a server alike).
         page.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        """The map in a notebook: the offline page in an ``<iframe srcdoc>`` (no CDN, unlike folium's)."""
+        page = self.get_root()
+        assert isinstance(page, Figure)
+        document = offline_html(page.render())
+        return (f'<iframe srcdoc="{escape(document, quote=True)}" style="width: 100%; height: 32rem; border: none" '
+                'sandbox="allow-scripts allow-popups" title="map"></iframe>')
 
 
 def default_layers(atlas: Atlas) -> list[str]:
