@@ -29,7 +29,7 @@ from commonsmap.atlas import Atlas
 from commonsmap.catalogue import LayerSpec
 from commonsmap.errors import QueryError
 from commonsmap.maps.assets import offline_html, strip_unused_defaults
-from commonsmap.maps.elements import Legend, Registry, SearchControl, VectorTiles, ZoomSwitch
+from commonsmap.maps.elements import FitView, Legend, Registry, SearchControl, VectorTiles, ZoomSwitch
 from commonsmap.maps.labels import check_language, word
 from commonsmap.maps.overview import MERCATOR_LATITUDE, picture
 from commonsmap.maps.popups import Relations, display_value, popup_html, relations
@@ -64,10 +64,15 @@ def _countries_data() -> dict[str, Any]:
     return data
 
 
-def _countries() -> folium.GeoJson:
+BASEMAP_PANE = "cm-basemap"
+"""The basemap's own pane, under the vector tiles' (``tilePane``, 200) and the overlays' (400)."""
+
+
+def _add_countries(m: folium.Map) -> None:
+    folium.map.CustomPane(BASEMAP_PANE, z_index=150, pointer_events=False).add_to(m)
     style = {"color": "#9e9e9e", "weight": 0.8, "fillColor": "#f5f3ee", "fillOpacity": 1.0}
-    return folium.GeoJson(_countries_data(), name="countries", control=False, interactive=False,
-                          style_function=lambda _: style, smooth_factor=1.5)
+    folium.GeoJson(_countries_data(), name="countries", control=False, interactive=False, pane=BASEMAP_PANE,
+                   style_function=lambda _: style, smooth_factor=1.5).add_to(m)
 
 
 @dataclass
@@ -239,7 +244,7 @@ def _fit(m: folium.Map, boxes: list[np.ndarray]) -> None:
     south, west = float(stacked[:, 1].min()), float(stacked[:, 0].min())
     north, east = float(stacked[:, 3].max()), float(stacked[:, 2].max())
     m.location = [(south + north) / 2, (west + east) / 2]
-    m.fit_bounds([[south, west], [north, east]])
+    FitView([[south, west], [north, east]]).add_to(m)
 
 
 def commons_map(atlas: Atlas, layers: Sequence[str] | None = None, *, viewer: Viewer | None = None,
@@ -288,7 +293,7 @@ def commons_map(atlas: Atlas, layers: Sequence[str] | None = None, *, viewer: Vi
     names = _check_layers(atlas, layers) if layers is not None else default_layers(atlas)
     m = CommonsMap(f"commonsmap · {Path(atlas.location).stem}")
     if basemap == COUNTRIES:
-        _countries().add_to(m)
+        _add_countries(m)
     elif basemap:
         folium.TileLayer(basemap, control=True).add_to(m)
     found = relations(atlas, names, viewer, lang)
@@ -348,7 +353,7 @@ def features_map(spec: LayerSpec, features: Sequence[Mapping[str, Any]], lang: s
     if frame.empty:
         return None
     m = CommonsMap(f"commonsmap · {spec.title(lang)}")
-    _countries().add_to(m)
+    _add_countries(m)
     group = folium.FeatureGroup(name=escape(spec.title(lang)))
     group.add_to(m)
     drawn = LayerOnMap("inline", len(frame), group, _inline(frame, spec, lang, None, group),

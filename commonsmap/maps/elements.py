@@ -79,7 +79,7 @@ class SearchControl(JSCSSMixin, MacroElement):
         });
         {{ this.get_name() }}.on("search:locationfound", function (e) {
             if (e.layer.getBounds) { {{ this._parent.get_name() }}.fitBounds(e.layer.getBounds(), {maxZoom: 17}); }
-            if (e.layer.openPopup) { e.layer.openPopup(); }
+            window.commonsmap.show(e.layer);
         });
         {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
         {% endmacro %}
@@ -108,7 +108,7 @@ class VectorTiles(JSCSSMixin, MacroElement):
                 var span = document.createElement("span"); span.textContent = String(value); return span.innerHTML;
             }
             var options = {{ this.options|tojson }};
-            options.rendererFactory = L.canvas.tile;
+            options.rendererFactory = L.svg.tile;
             options.vectorTileLayerStyles = {};
             options.vectorTileLayerStyles[{{ this.layer|tojson }}] = function (properties) {
                 var s = category ? styles[properties[category]] : null;
@@ -170,10 +170,26 @@ class ZoomSwitch(MacroElement):
         self.group, self.overview, self.detail, self.detail_zoom = group, overview, detail, detail_zoom
 
 
+class FitView(MacroElement):
+    """Show ``bounds`` when the page opens, at once (an animated start would race the page's own scripts)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false, padding: [8, 8]});
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitView"
+        self.bounds = bounds
+
+
 class Registry(MacroElement):
     """``window.commonsmap``: the map and how each layer is drawn, for scripts and tests of the page.
 
-    ``window.commonsmap.ready`` is a promise settled once every layer shown has drawn itself
+    ``window.commonsmap.show(feature)`` opens a feature's popup. ``window.commonsmap.ready`` is
+    a promise settled once every layer shown has drawn itself
     (pictures loaded, tiles in view loaded); ``renderedAt`` is then the time since the page
     started loading, in milliseconds.
     """
@@ -187,6 +203,11 @@ class Registry(MacroElement):
                                drawn: {{ entry.drawn.get_name() if entry.drawn else "null" }}}{{ "," if not loop.last }}
         {%- endfor %}
         }};
+        window.commonsmap.show = function (feature) {
+            // Open a feature's popup as a click on it would (the popup is bound to its layer).
+            var at = feature.getLatLng ? feature.getLatLng() : feature.getBounds().getCenter();
+            feature.fire("click", {latlng: at}, true);
+        };
         window.commonsmap.ready = (function () {
             function settled(layer) {
                 return new Promise(function (done) {
