@@ -231,7 +231,10 @@ def _legend_html(specs: Atlas | LayerSpec, drawn: Mapping[str, LayerOnMap], lang
         if layer.generalised:
             parts.append(f"<div class='cm-note'>{layer.generalised:,} {escape(word('generalised_count', lang))}</div>")
         if layer.mode != "inline":
-            note = word("as_picture" if layer.mode == "tiles" else "picture_only", lang)
+            note = word("picture_only", lang)
+            if layer.mode == "tiles":
+                note = word("as_picture", lang).format(zoom=layer.detail_zoom) if layer.detail_zoom \
+                    else word("from_tiles", lang)
             parts.append(f"<div class='cm-note'>{escape(note)}</div>")
     return "".join(parts)
 

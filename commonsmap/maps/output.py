@@ -27,5 +27,8 @@ def map_html(m: folium.Map, *, base_url: str | None = None) -> str:
 def save_map(m: folium.Map, path: str | Path) -> Path:
     """Write the map to ``path`` as one HTML file that works offline; return the path."""
     target = Path(path)
-    target.write_text(map_html(m), encoding="utf-8")
+    page = map_html(m)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(target)  # a reader never finds half a page
     return target
