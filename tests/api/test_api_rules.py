@@ -54,7 +54,10 @@ def test_no_answer_shows_what_the_viewer_may_not_see(api_atlas: ApiAtlas, who: s
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers if a.status_code != 200]
     body = answers[0].json()
     assert answers[0].text.count(MARK) == sees
-    assert answers[1].text.count(MARK) == sees  # the HTML page too
+    table, _, embedded = answers[1].text.partition('<iframe class="map"')
+    embedded, _, rest = embedded.partition("</iframe>")
+    assert (table + rest).count(MARK) == sees  # the HTML page too
+    assert (MARK in embedded) == (sees > 0)  # and the map it embeds
     generalised = 1 if who in ("anonymous", "signed_in", "other") else 0
     assert body["numberMatched"] == 37 + sees + generalised == len(body["features"])
     assert answers[4].json()["numberMatched"] == sees
