@@ -9,7 +9,7 @@ from fastapi import Request
 
 from api.links import root
 from commonsmap.catalogue import LayerSpec
-from commonsmap.maps import features_map, map_html
+from commonsmap.maps import MAX_INLINE, features_map, map_html
 
 STATIC = "/static/maps"
 """Where the bundled Leaflet files are served."""
@@ -30,7 +30,7 @@ def tile_urls(request: Request) -> dict[str, str]:
 
 def embedded_map(request: Request, spec: LayerSpec, features: Sequence[Mapping[str, Any]]) -> str | None:
     """A whole map page of ``features`` (as answered), for an HTML page's ``<iframe srcdoc>``; None without geometry."""
-    if not spec.is_spatial:
+    if not spec.is_spatial or len(features) > MAX_INLINE:  # a page that long is a table, not a map
         return None
     m = features_map(spec, features)
     return map_html(m, base_url=static_base(request)) if m is not None else None

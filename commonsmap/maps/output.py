@@ -29,6 +29,9 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
     target = Path(path)
     page = map_html(m)
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)  # a reader never finds half a page
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(target)  # a reader never finds half a page
+    finally:
+        partial.unlink(missing_ok=True)
     return target

@@ -224,3 +224,16 @@ def test_cli_writes_a_standalone_map(maps_atlas: MapsAtlas, tmp_path: Path) -> N
         failed = CliRunner().invoke(app, ["map", str(maps_atlas.path), str(tmp_path / "no.html"), *bad])
         assert failed.exit_code != 0 and "error" in failed.output
         assert not (tmp_path / "no.html").exists()
+
+
+def test_a_page_too_long_for_a_map_embeds_none() -> None:
+    from starlette.requests import Request
+
+    from api.map_pages import embedded_map
+    from commonsmap.maps import MAX_INLINE
+
+    spec = cm.load_catalogue()["parcels"]
+    request = Request({"type": "http", "root_path": "", "headers": []})
+    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [14.4, 50.1]}, "properties": {}}
+    assert embedded_map(request, spec, [point]) is not None
+    assert embedded_map(request, spec, [point] * (MAX_INLINE + 1)) is None
